@@ -1,0 +1,82 @@
+"""Ops of the `lts_datablocks` asset: per datablock, wait for free space, then copy to the LTS."""
+
+import time
+from pathlib import Path
+
+from dagster import DynamicOut, DynamicOutput, MetadataValue, OpExecutionContext, Out, Output, op
+
+from archiver_dagster.archival.manifests import (
+    DatablockManifest,
+    DatablocksManifest,
+    LtsCopy,
+    LtsDatablocksManifest,
+)
+from archiver_dagster.archival.metadata import throughput
+from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
+from archiver_dagster.errors import classified_failures
+from archiver_dagster.storage.lts import LtsError, LTSResource
+
+
+@op(out=DynamicOut(DatablockManifest))
+def fan_out_datablocks(
+    context: OpExecutionContext, datablocks: DatablocksManifest, lts: LTSResource
+):  # type: ignore[no-untyped-def]
+    """Emits one output per datablock; first removes LTS leftovers of earlier attempts."""
+    if not datablocks.already_archived:
+        keep = {Path(block.archive_id).name for block in datablocks.datablocks}
+        with classified_failures():
+            removed = lts.remove_stale(context.partition_key, keep)
+        if removed:
+            context.log.warning(f"removed leftovers of an earlier attempt from the LTS: {removed}")
+    for block in datablocks.datablocks:
+        yield DynamicOutput(block, mapping_key=mapping_key(block.index))
+
+
+@op(pool="lts_free_space")
+def wait_for_lts_space(
+    context: OpExecutionContext, datablock: DatablockManifest, lts: LTSResource
+) -> DatablockManifest:
+    """Waits until the datablock fits on the LTS above the free-space margin (one at a time)."""
+    if datablock.scratch_path is None:
+        return datablock  # already on the LTS
+    with classified_failures():
+        waited = lts.wait_for_room(datablock.packed_size)
+    context.add_output_metadata({"waited_seconds": round(waited, 3)})
+    return datablock
+
+
+@op(pool="lts_write")
+def copy_to_lts(
+    context: OpExecutionContext, datablock: DatablockManifest, lts: LTSResource
+) -> LtsCopy:
+    """Copies the tar to the LTS with the kernel's copy and flushes it to stable storage."""
+    started = time.monotonic()
+    with classified_failures():
+        if datablock.scratch_path is None:
+            path = lts.path_of(datablock.archive_id)
+            if not path.is_file() or path.stat().st_size != datablock.packed_size:
+                raise LtsError(f"{path} is missing or not {datablock.packed_size} bytes")
+            return LtsCopy(datablock=datablock, lts_path=str(path), stored_at=0.0)
+        path = lts.store(Path(datablock.scratch_path), datablock.archive_id)
+    seconds = time.monotonic() - started
+    context.add_output_metadata(
+        {"lts_path": MetadataValue.path(str(path)), **throughput(datablock.packed_size, seconds)}
+    )
+    return LtsCopy(datablock=datablock, lts_path=str(path), stored_at=time.time(), seconds=seconds)
+
+
+@op(out=Out(LtsDatablocksManifest, io_manager_key=MANIFEST_IO_MANAGER))
+def collect_lts_copies(
+    context: OpExecutionContext, copies: list[LtsCopy]
+) -> Output[LtsDatablocksManifest]:
+    """Gathers the copies into the asset's manifest."""
+    ordered = sorted(copies, key=lambda copy: copy.datablock.index)
+    seconds = sum(copy.seconds for copy in ordered)
+    return Output(
+        LtsDatablocksManifest(pid=context.partition_key, copies=ordered),
+        metadata={
+            "datablocks": len(ordered),
+            "lts_paths": MetadataValue.json([copy.lts_path for copy in ordered]),
+            **throughput(sum(copy.datablock.packed_size for copy in ordered), seconds),
+        },
+    )

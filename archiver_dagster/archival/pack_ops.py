@@ -1,0 +1,166 @@
+"""Ops of the `datablocks` asset: plan the tars, pack each (fanned out), register them."""
+
+import time
+
+from dagster import DynamicOut, DynamicOutput, MetadataValue, OpExecutionContext, Out, Output, op
+from pydantic import BaseModel
+
+from archiver_dagster.archival.file_attributes import file_entry
+from archiver_dagster.archival.manifests import (
+    DatablockManifest,
+    DatablocksManifest,
+    MemberManifest,
+    OrigDatablocksManifest,
+    SourceFile,
+)
+from archiver_dagster.archival.metadata import throughput
+from archiver_dagster.archival.registration import manifests_from_registered, register
+from archiver_dagster.archival.resources import PackingResource
+from archiver_dagster.errors import ArchiverSystemError, MissingFilesError, classified_failures
+from archiver_dagster.packing.plan import plan_datablocks
+from archiver_dagster.packing.tar_stream import SourceSizeError, write_tar
+from archiver_dagster.scicat.models import ArchiveStatus, LifecycleUpdate
+from archiver_dagster.scicat.resource import SciCatResource
+from archiver_dagster.storage.landing_zone import LandingZoneResource
+
+MANIFEST_IO_MANAGER = "manifest_io_manager"
+
+
+class DatablockPlan(BaseModel):
+    """The files of one datablock to pack, or a datablock that is already registered."""
+
+    index: int
+    files: list[SourceFile]
+    existing: DatablockManifest | None = None
+
+
+def mapping_key(index: int) -> str:
+    """Dynamic mapping key of datablock `index` (never built from a PID or a file name)."""
+    return f"datablock_{index}"
+
+
+@op(out=DynamicOut(DatablockPlan))
+def plan_datablock_packing(
+    context: OpExecutionContext,
+    origdatablocks: OrigDatablocksManifest,
+    scicat: SciCatResource,
+    packing: PackingResource,
+):  # type: ignore[no-untyped-def]
+    """Marks archiving started and splits the files into datablocks of the target size."""
+    pid = context.partition_key
+    with classified_failures():
+        layout = packing.layout(pid)
+        client = scicat.client()
+        if origdatablocks.already_archived:
+            existing = manifests_from_registered(layout, client.get_datablocks(pid))
+            if not existing:
+                raise ArchiverSystemError(
+                    f"dataset {pid} is marked datasetOnArchiveDisk but has no datablocks"
+                )
+            plans = [DatablockPlan(index=block.index, files=[], existing=block) for block in existing]
+        else:
+            client.update_lifecycle(
+                pid, LifecycleUpdate(archive_status_message=ArchiveStatus.STARTED)
+            )
+            packing.remove_scratch(pid)  # leftovers of an earlier, interrupted attempt
+            by_path = {file.path: file for file in origdatablocks.files}
+            groups = plan_datablocks(
+                [file_entry(file) for file in origdatablocks.files], packing.target_size_bytes
+            )
+            plans = [
+                DatablockPlan(index=index, files=[by_path[entry.path] for entry in group])
+                for index, group in enumerate(groups)
+            ]
+        client.close()
+    context.log.info(f"{pid}: {len(plans)} datablock(s) planned")
+    for plan in plans:
+        yield DynamicOutput(plan, mapping_key=mapping_key(plan.index))
+
+
+@op
+def pack_datablock(
+    context: OpExecutionContext,
+    plan: DatablockPlan,
+    landing_zone: LandingZoneResource,
+    packing: PackingResource,
+) -> DatablockManifest:
+    """Streams the datablock's files from the landing zone into a tar, hashing in the same pass."""
+    if plan.existing is not None:
+        return plan.existing
+    pid = context.partition_key
+    layout = packing.layout(pid)
+    dest = packing.scratch_datablocks(pid) / layout.datablock_name(plan.index)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with classified_failures():
+        streams = landing_zone.open_raw_files(pid, [(file.path, file.size) for file in plan.files])
+        try:
+            packed = write_tar(
+                dest,
+                zip((file_entry(file) for file in plan.files), streams, strict=False),
+                packing.checksum_algorithm,
+            )
+        except SourceSizeError as error:
+            raise MissingFilesError(f"landing-zone object changed while packing: {error}") from error
+        finally:
+            streams.close()
+    seconds = time.monotonic() - started
+    context.add_output_metadata(
+        {
+            "archive_id": layout.archive_id(plan.index),
+            "files": len(plan.files),
+            "tar_checksum": packed.checksum,
+            **throughput(packed.unpacked_size, seconds),
+        }
+    )
+    return DatablockManifest(
+        index=plan.index,
+        archive_id=layout.archive_id(plan.index),
+        scratch_path=str(packed.path),
+        size=packed.unpacked_size,
+        packed_size=packed.packed_size,
+        checksum=packed.checksum,
+        algorithm=packed.algorithm,
+        members=[
+            MemberManifest(path=member.path, size=member.size, checksum=member.checksum)
+            for member in packed.members
+        ],
+        pack_seconds=seconds,
+    )
+
+
+@op(out=Out(DatablocksManifest, io_manager_key=MANIFEST_IO_MANAGER))
+def register_datablocks(
+    context: OpExecutionContext,
+    origdatablocks: OrigDatablocksManifest,
+    packed: list[DatablockManifest],
+    scicat: SciCatResource,
+    packing: PackingResource,
+) -> Output[DatablocksManifest]:
+    """Registers the packed datablocks in SciCat (replacing any earlier registration)."""
+    pid = context.partition_key
+    blocks = sorted(packed, key=lambda block: block.index)
+    if not origdatablocks.already_archived:
+        with classified_failures():
+            client = scicat.client()
+            blocks = register(client, packing.layout(pid), blocks, origdatablocks.files)
+            client.close()
+    pack_seconds = sum(block.pack_seconds for block in blocks)
+    manifest = DatablocksManifest(
+        pid=pid, datablocks=blocks, already_archived=origdatablocks.already_archived
+    )
+    return Output(
+        manifest,
+        metadata={
+            "datablocks": len(blocks),
+            "files": sum(len(block.members) for block in blocks),
+            "packed_bytes": MetadataValue.int(sum(block.packed_size for block in blocks)),
+            "checksums": MetadataValue.json(
+                {block.archive_id: block.checksum for block in blocks}
+            ),
+            "scicat_ids": MetadataValue.json([block.scicat_id for block in blocks]),
+            "already_archived": origdatablocks.already_archived,
+            **throughput(sum(block.size for block in blocks), pack_seconds),
+        },
+    )
+

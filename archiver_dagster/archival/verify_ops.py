@@ -1,0 +1,150 @@
+"""Ops of the `verified_datablocks` asset: read every copy back from the LTS media and check it,
+then mark the dataset archived and release the landing zone."""
+
+import random
+import tarfile
+import time
+
+from dagster import (
+    DynamicOut,
+    DynamicOutput,
+    MetadataValue,
+    OpExecutionContext,
+    Out,
+    Output,
+    RetryRequested,
+    op,
+)
+
+from archiver_dagster.archival.manifests import (
+    LtsCopy,
+    LtsDatablocksManifest,
+    VerifiedCopy,
+    VerifiedDatablocksManifest,
+)
+from archiver_dagster.archival.metadata import throughput
+from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
+from archiver_dagster.archival.resources import PackingResource
+from archiver_dagster.errors import (
+    ArchiverSystemError,
+    VerificationError,
+    classified_failures,
+    failure_from,
+)
+from archiver_dagster.packing.verify import (
+    ChecksumMismatchError,
+    ExpectedMember,
+    UnsafeMemberError,
+    verify_tar,
+)
+from archiver_dagster.scicat.models import ArchiveStatus, LifecycleUpdate
+from archiver_dagster.scicat.resource import SciCatResource
+from archiver_dagster.storage.landing_zone import LandingZoneResource
+from archiver_dagster.storage.lts import LtsError, LTSResource
+
+
+@op(out=DynamicOut(LtsCopy))
+def fan_out_lts_copies(lts_datablocks: LtsDatablocksManifest):  # type: ignore[no-untyped-def]
+    """Emits one output per LTS copy to verify."""
+    for copy in lts_datablocks.copies:
+        yield DynamicOutput(copy, mapping_key=mapping_key(copy.datablock.index))
+
+
+@op
+def settle_lts_copy(context: OpExecutionContext, copy: LtsCopy, lts: LTSResource) -> LtsCopy:
+    """Waits what is left of the LTS settle time since the copy was flushed, holding no pool."""
+    remaining = copy.stored_at + lts.wait_before_verify_s - time.time()
+    if copy.stored_at and remaining > 0:
+        context.log.info(f"waiting {remaining:.0f} s before reading {copy.lts_path} back")
+        time.sleep(remaining)
+    return copy
+
+
+def retry_delay_s(first_delay_s: float, retry_number: int) -> float:
+    """Exponential backoff with +-10 % jitter: 60, 120, 240, ... s for a first delay of 60 s."""
+    return first_delay_s * (2**retry_number) * random.uniform(0.9, 1.1)
+
+
+@op(pool="lts_read")
+def verify_lts_copy(context: OpExecutionContext, copy: LtsCopy, lts: LTSResource) -> VerifiedCopy:
+    """Reads the copy once from the media, checking the tar checksum and every member's."""
+    block = copy.datablock
+    expected = [
+        ExpectedMember(path=member.path, size=member.size, checksum=member.checksum)
+        for member in block.members
+    ]
+    started = time.monotonic()
+    try:
+        with lts.open_uncached(block.archive_id, block.packed_size) as stream:
+            digest = verify_tar(stream, block.checksum or None, expected, block.algorithm)
+    except (ChecksumMismatchError, UnsafeMemberError, tarfile.TarError) as error:
+        raise failure_from(VerificationError(f"{copy.lts_path}: {error}")) from error
+    except (OSError, LtsError) as error:
+        if context.retry_number < lts.read_retries:
+            delay = retry_delay_s(lts.read_retry_delay_s, context.retry_number)
+            context.log.warning(f"{copy.lts_path} not readable ({error}); retry in {delay:.0f} s")
+            raise RetryRequested(max_retries=lts.read_retries, seconds_to_wait=delay) from error
+        raise failure_from(ArchiverSystemError(f"{copy.lts_path}: {error}")) from error
+    seconds = time.monotonic() - started
+    context.add_output_metadata(
+        {
+            "lts_path": MetadataValue.path(copy.lts_path),
+            "tar_checksum": digest.checksum,
+            "members_verified": len(digest.members),
+            **throughput(digest.packed_size, seconds),
+        }
+    )
+    return VerifiedCopy(
+        archive_id=block.archive_id,
+        lts_path=copy.lts_path,
+        checksum=digest.checksum,
+        members_verified=len(digest.members),
+        seconds=seconds,
+    )
+
+
+@op(out=Out(VerifiedDatablocksManifest, io_manager_key=MANIFEST_IO_MANAGER))
+def finalize_archival(
+    context: OpExecutionContext,
+    lts_datablocks: LtsDatablocksManifest,
+    verified: list[VerifiedCopy],
+    scicat: SciCatResource,
+    landing_zone: LandingZoneResource,
+    packing: PackingResource,
+) -> Output[VerifiedDatablocksManifest]:
+    """Marks the dataset archived in SciCat, then deletes its landing-zone objects and scratch."""
+    pid = context.partition_key
+    ordered = sorted(verified, key=lambda copy: copy.archive_id)
+    with classified_failures():
+        expected = {copy.datablock.archive_id for copy in lts_datablocks.copies}
+        if {copy.archive_id for copy in ordered} != expected:
+            raise ArchiverSystemError(f"{pid}: not every datablock was verified; keeping the data")
+        client = scicat.client()
+        client.update_lifecycle(
+            pid,
+            LifecycleUpdate(
+                archive_status_message=ArchiveStatus.DATASET_ON_ARCHIVE_DISK,
+                archivable=False,
+                retrievable=True,
+            ),
+        )
+        client.close()
+        # Only now, with every copy verified and SciCat updated, is the landing zone released.
+        deleted = landing_zone.delete_dataset(pid)
+        packing.remove_scratch(pid)
+    seconds = sum(copy.seconds for copy in ordered)
+    return Output(
+        VerifiedDatablocksManifest(pid=pid, verified=ordered, landing_zone_objects_deleted=deleted),
+        metadata={
+            "datablocks": len(ordered),
+            "files": sum(copy.members_verified for copy in ordered),
+            "checksums_verified": MetadataValue.json(
+                {copy.archive_id: copy.checksum for copy in ordered}
+            ),
+            "lts_paths": MetadataValue.json([copy.lts_path for copy in ordered]),
+            "landing_zone_objects_deleted": deleted,
+            **throughput(
+                sum(copy.datablock.packed_size for copy in lts_datablocks.copies), seconds
+            ),
+        },
+    )

@@ -1,0 +1,100 @@
+"""Seeds the local stack: a dataset's files in the landing zone and its SciCat registration."""
+
+import hashlib
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from botocore.client import BaseClient
+
+SEED_OWNER_GROUP = "p-demo"
+
+
+@dataclass(frozen=True)
+class SampleFile:
+    """A generated file: deterministic pseudo-random content from `seed`."""
+
+    path: str
+    size: int
+    seed: int = 0
+
+    def content(self) -> bytes:
+        """The file's bytes."""
+        return random.Random(f"{self.path}:{self.seed}").randbytes(self.size)
+
+    def md5(self) -> str:
+        """md5 of the content."""
+        return hashlib.md5(self.content(), usedforsecurity=False).hexdigest()
+
+
+def sample_files(count: int, size: int, folder: str = "raw") -> list[SampleFile]:
+    """`count` files of `size` bytes spread over a few nested folders."""
+    return [
+        SampleFile(path=f"{folder}/run_{index % 3}/frame_{index:05d}.bin", size=size, seed=index)
+        for index in range(count)
+    ]
+
+
+class SciCatSeeder:
+    """Registers datasets and origdatablocks over HTTP, as an ingestor would."""
+
+    def __init__(self, endpoint: str, username: str, password: str, api_prefix: str = "/api/v3"):
+        self.base = endpoint.rstrip("/") + api_prefix
+        self.session = requests.Session()
+        login = self.session.post(
+            f"{self.base}/auth/login", json={"username": username, "password": password}, timeout=10
+        )
+        login.raise_for_status()
+        self.session.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.session.post(f"{self.base}{path}", json=body, timeout=10)
+        if response.status_code >= 400:
+            raise RuntimeError(f"POST {path} answered {response.status_code}: {response.text}")
+        return response.json()  # type: ignore[no-any-return]
+
+    def create_dataset(self, pid: str, files: Iterable[SampleFile]) -> None:
+        """Creates a raw dataset and one origdatablock listing `files`."""
+        now = datetime.now(UTC).isoformat()
+        file_list = list(files)
+        self._post(
+            "/datasets",
+            {
+                "pid": pid,
+                "type": "raw",
+                "owner": "Demo Owner",
+                "ownerGroup": SEED_OWNER_GROUP,
+                "contactEmail": "owner@example.org",
+                "sourceFolder": f"/data/{pid}",
+                "creationTime": now,
+                "datasetName": f"sample {pid}",
+            },
+        )
+        self._post(
+            f"/datasets/{quote(pid, safe='')}/origdatablocks",
+            {
+                "size": sum(file.size for file in file_list),
+                "ownerGroup": SEED_OWNER_GROUP,
+                "dataFileList": [
+                    {"path": file.path, "size": file.size, "time": now, "uid": "1000",
+                     "gid": "1000", "perm": "-rw-r--r--"}
+                    for file in file_list
+                ],
+            },
+        )
+
+
+def upload_files(
+    s3: BaseClient, bucket: str, prefix: str, pid: str, files: Iterable[SampleFile]
+) -> int:
+    """Uploads the files under `{prefix}/datasets/{pid}/raw_files/`; returns bytes uploaded."""
+    total = 0
+    for file in files:
+        key = f"{prefix}/datasets/{pid}/raw_files/{file.path}"
+        s3.put_object(Bucket=bucket, Key=key, Body=file.content())
+        total += file.size
+    return total

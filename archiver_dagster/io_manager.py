@@ -1,0 +1,73 @@
+"""Stores asset values (pydantic manifests) as JSON files, partition keys percent-encoded.
+
+Dagster's default filesystem IO manager turns a `/` in a partition key into sub-folders, so the
+value of PID `p` would be destroyed by PID `p/q`. Encoding the key whole avoids that.
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from dagster import (
+    ConfigurableIOManagerFactory,
+    InitResourceContext,
+    InputContext,
+    IOManager,
+    OutputContext,
+)
+from pydantic import BaseModel, Field, TypeAdapter
+
+
+def encode_partition_key(key: str) -> str:
+    """A file name for a partition key: percent-encoded whole, so `/` and `..` are inert."""
+    encoded = quote(key, safe="")
+    return encoded.replace(".", "%2E") if encoded in (".", "..") else encoded
+
+
+class JsonManifestIOManager(IOManager):
+    """Writes each asset partition's manifest to `{base_dir}/{asset}/{encoded key}.json`."""
+
+    def __init__(self, base_dir: Path) -> None:
+        self.base_dir = base_dir
+
+    def path_for(self, context: InputContext | OutputContext) -> Path:
+        """Where the asset partition's manifest is stored."""
+        has_key = context.has_asset_partitions
+        name = encode_partition_key(context.asset_partition_key) if has_key else "_"
+        return self.base_dir.joinpath(*context.asset_key.path, f"{name}.json")
+
+    def handle_output(self, context: OutputContext, obj: Any) -> None:
+        """Writes the manifest atomically."""
+        if obj is None:
+            return
+        path = self.path_for(context)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(obj, BaseModel):
+            payload = obj.model_dump_json(indent=1)
+        else:
+            payload = TypeAdapter(type(obj)).dump_json(obj).decode()
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(payload, encoding="utf-8")
+        os.replace(partial, path)
+
+    def load_input(self, context: InputContext) -> Any:
+        """Reads the manifest back as the type the consuming op declares."""
+        text = self.path_for(context).read_text(encoding="utf-8")
+        return TypeAdapter(context.dagster_type.typing_type).validate_json(text)
+
+
+class JsonManifestIOManagerFactory(ConfigurableIOManagerFactory):
+    """Manifests under `base_dir`, by default the instance's storage folder."""
+
+    base_dir: str | None = Field(
+        default=None, description="Folder for manifests (default: <instance storage>/manifests)."
+    )
+
+    def create_io_manager(self, context: InitResourceContext) -> JsonManifestIOManager:
+        """Builds the IO manager, resolving the default folder from the instance."""
+        if self.base_dir:
+            return JsonManifestIOManager(Path(self.base_dir))
+        if context.instance is None:
+            raise ValueError("JsonManifestIOManagerFactory needs base_dir or a Dagster instance")
+        return JsonManifestIOManager(Path(context.instance.storage_directory()) / "manifests")

@@ -1,0 +1,39 @@
+"""The `datasets` partition set (key = SciCat PID) and PID validation."""
+
+import unicodedata
+
+from dagster import DynamicPartitionsDefinition
+
+datasets_partitions = DynamicPartitionsDefinition(name="datasets")
+
+MAX_PID_LENGTH = 512
+
+
+class InvalidPidError(ValueError):
+    """A PID that cannot be used to build paths, keys or URLs safely."""
+
+
+def validate_pid(pid: str) -> str:
+    """Returns `pid` unchanged if it is safe as a path below a dataset folder, else raises.
+
+    A `/` inside a PID is fine (handle prefixes such as `20.500.11935/...`); `..` or `.`
+    segments, absolute paths, empty segments, backslashes and control characters are not.
+    """
+    if not isinstance(pid, str) or not pid:
+        raise InvalidPidError("PID is empty")
+    if len(pid) > MAX_PID_LENGTH:
+        raise InvalidPidError(f"PID is longer than {MAX_PID_LENGTH} characters")
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn") for char in pid):
+        raise InvalidPidError(f"PID {pid!r} contains control or invisible characters")
+    if "\\" in pid:
+        raise InvalidPidError(f"PID {pid!r} contains a backslash")
+    if pid.startswith("/"):
+        raise InvalidPidError(f"PID {pid!r} is an absolute path")
+    if pid != pid.strip():
+        raise InvalidPidError(f"PID {pid!r} has leading or trailing whitespace")
+    for segment in pid.split("/"):
+        if segment == "":
+            raise InvalidPidError(f"PID {pid!r} has an empty path segment")
+        if segment in (".", ".."):
+            raise InvalidPidError(f"PID {pid!r} has a {segment!r} path segment")
+    return pid

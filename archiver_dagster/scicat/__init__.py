@@ -1,0 +1,1 @@
+"""Scicat package."""

@@ -1,0 +1,192 @@
+"""HTTP client of the SciCat backend: login, datasets, (orig)datablocks, jobs; v3 and v4."""
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+from pydantic import BaseModel, TypeAdapter
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from archiver_dagster.errors import ArchiverSystemError, UserError
+from archiver_dagster.scicat.models import (
+    CreateDatablock,
+    Dataset,
+    Datablock,
+    LifecycleUpdate,
+    OrigDatablock,
+)
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class SciCatError(ArchiverSystemError):
+    """SciCat answered with an error or could not be reached."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SciCatNotFoundError(SciCatError):
+    """SciCat has no such dataset, job or datablock (HTTP 404)."""
+
+
+class DatasetNotFoundError(UserError):
+    """The dataset named by a job or a backfill does not exist in SciCat."""
+
+
+def quote_segment(value: str) -> str:
+    """Percent-encodes `value` whole for one URL path segment (a PID's `/` becomes `%2F`)."""
+    return quote(value, safe="")
+
+
+def build_session(retries: int, backoff_s: float) -> requests.Session:
+    """A session that retries connection errors and 429/5xx answers with exponential backoff."""
+    retry = Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        backoff_factor=backoff_s,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=None,  # every method: create endpoints are protected by unique archiveIds
+        raise_on_status=False,
+        respect_retry_after_header=True,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+class SciCatClient:
+    """A logged-in SciCat session; the token is renewed when it expires."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        api_prefix: str,
+        jobs_api_prefix: str,
+        username: str,
+        password: str,
+        timeout_s: float = 30.0,
+        retries: int = 5,
+        backoff_s: float = 0.5,
+    ) -> None:
+        self.base_url = endpoint.rstrip("/") + "/" + api_prefix.strip("/")
+        self.jobs_url = endpoint.rstrip("/") + "/" + jobs_api_prefix.strip("/")
+        self.jobs_api_version = 4 if jobs_api_prefix.rstrip("/").endswith("v4") else 3
+        self._username = username
+        self._password = password
+        self._timeout_s = timeout_s
+        self._session = build_session(retries, backoff_s)
+        self._token: str | None = None
+        self._token_expiry = 0.0
+
+    def close(self) -> None:
+        """Closes the underlying HTTP connections."""
+        self._session.close()
+
+    def _login(self) -> str:
+        response = self._send(
+            "POST",
+            f"{self.base_url}/auth/login",
+            json_body={"username": self._username, "password": self._password},
+            authenticated=False,
+        )
+        token = response.json().get("access_token")
+        if not token:
+            raise SciCatError("SciCat login answered without an access_token")
+        expires_in = float(response.json().get("expires_in") or 3600)
+        self._token = token
+        # Renew a little early so a token never expires between check and use.
+        self._token_expiry = time.monotonic() + max(expires_in - 30, expires_in / 2)
+        return token
+
+    def _auth_header(self) -> dict[str, str]:
+        token = self._token
+        if token is None or time.monotonic() >= self._token_expiry:
+            token = self._login()
+        return {"Authorization": f"Bearer {token}"}
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        json_body: Any = None,
+        params: Mapping[str, str] | None = None,
+        authenticated: bool = True,
+    ) -> requests.Response:
+        for attempt in (1, 2):
+            headers = self._auth_header() if authenticated else {}
+            try:
+                response = self._session.request(
+                    method, url, json=json_body, params=params, headers=headers,
+                    timeout=self._timeout_s,
+                )
+            except requests.RequestException as error:
+                raise SciCatError(f"SciCat unreachable: {method} {url}: {error}") from error
+            if response.status_code == 401 and authenticated and attempt == 1:
+                self._token = None  # expired or revoked: log in again once
+                continue
+            break
+        if response.status_code == 404:
+            raise SciCatNotFoundError(f"{method} {url}: not found", status=404)
+        if response.status_code >= 400:
+            raise SciCatError(
+                f"{method} {url} answered {response.status_code}: {response.text[:500]}",
+                status=response.status_code,
+            )
+        return response
+
+    def _dataset_url(self, pid: str) -> str:
+        return f"{self.base_url}/datasets/{quote_segment(pid)}"
+
+    def get_dataset(self, pid: str) -> Dataset:
+        """Returns the dataset; `DatasetNotFoundError` (a user error) if SciCat has none."""
+        try:
+            response = self._send("GET", self._dataset_url(pid))
+        except SciCatNotFoundError as error:
+            raise DatasetNotFoundError(f"dataset {pid!r} does not exist in SciCat") from error
+        return Dataset.model_validate(response.json())
+
+    def update_lifecycle(self, pid: str, update: LifecycleUpdate) -> None:
+        """Merges the given lifecycle fields into the dataset's lifecycle."""
+        body = update.model_dump(by_alias=True, exclude_none=True, mode="json")
+        self._send("PATCH", f"{self._dataset_url(pid)}/datasetlifecycle", json_body=body)
+
+    def get_origdatablocks(self, pid: str) -> list[OrigDatablock]:
+        """Returns the dataset's origdatablocks (the files the ingestor registered)."""
+        response = self._send("GET", f"{self._dataset_url(pid)}/origdatablocks")
+        return _parse_list(OrigDatablock, response)
+
+    def get_datablocks(self, pid: str) -> list[Datablock]:
+        """Returns the dataset's registered datablocks."""
+        response = self._send("GET", f"{self._dataset_url(pid)}/datablocks")
+        return _parse_list(Datablock, response)
+
+    def create_datablock(self, pid: str, datablock: CreateDatablock) -> Datablock:
+        """Registers one datablock and returns it as stored (with its SciCat id)."""
+        body = datablock.model_dump(by_alias=True, exclude_none=True, mode="json")
+        response = self._send("POST", f"{self._dataset_url(pid)}/datablocks", json_body=body)
+        return Datablock.model_validate(response.json())
+
+    def delete_datablock(self, pid: str, datablock_id: str) -> None:
+        """Deletes one datablock of the dataset; a datablock already gone is not an error."""
+        try:
+            self._send("DELETE", f"{self._dataset_url(pid)}/datablocks/{quote_segment(datablock_id)}")
+        except SciCatNotFoundError:
+            return
+
+
+def _parse_list(model: type[ModelT], response: requests.Response) -> list[ModelT]:
+    try:
+        return TypeAdapter(list[model]).validate_python(response.json())  # type: ignore[valid-type]
+    except (ValueError, json.JSONDecodeError) as error:
+        raise SciCatError(f"unexpected answer from {response.url}: {error}") from error

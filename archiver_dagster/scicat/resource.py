@@ -1,0 +1,34 @@
+"""The SciCat resource: connection settings, a client built on demand."""
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from archiver_dagster.scicat.client import SciCatClient
+
+
+class SciCatResource(ConfigurableResource):
+    """SciCat connection (`SCICAT_*` variables); `client()` logs in lazily."""
+
+    endpoint: str = Field(description="SciCat base URL (SCICAT_ENDPOINT).")
+    api_prefix: str = Field(default="/api/v3", description="Datasets API (SCICAT_API_PREFIX).")
+    jobs_api_prefix: str = Field(
+        default="/api/v3", description="Jobs API, /api/v3 or /api/v4 (SCICAT_JOBS_API_PREFIX)."
+    )
+    username: str = Field(description="Functional account (SCICAT_USER).")
+    password: str = Field(description="Its password (SCICAT_PASSWORD).")
+    timeout_s: int = Field(default=30, description="Per-request timeout (SCICAT_TIMEOUT_S).")
+    retries: int = Field(default=5, description="Retries of failed requests, exponential backoff.")
+    backoff_s: float = Field(default=0.5, description="First retry delay in seconds.")
+
+    def client(self) -> SciCatClient:
+        """A new client for this run or tick; close it when done."""
+        return SciCatClient(
+            endpoint=self.endpoint,
+            api_prefix=self.api_prefix,
+            jobs_api_prefix=self.jobs_api_prefix,
+            username=self.username,
+            password=self.password,
+            timeout_s=self.timeout_s,
+            retries=self.retries,
+            backoff_s=self.backoff_s,
+        )

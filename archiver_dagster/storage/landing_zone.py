@@ -1,0 +1,93 @@
+"""The S3 landing zone: list a dataset's objects, stream them in order, delete them."""
+
+import io
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import IO, Any
+
+from dagster import ConfigurableResource
+from dagster_aws.s3 import S3Resource
+from pydantic import Field
+
+from archiver_dagster.errors import ArchiverSystemError
+from archiver_dagster.storage.layout import DatasetLayout
+
+# Objects up to this size are fetched whole by worker threads, ahead of the tar writer; larger
+# ones are streamed. Bounds the memory of the read-ahead to concurrency x this size.
+PREFETCH_MAX_BYTES = 8 * 1024 * 1024
+
+
+class LandingZoneError(ArchiverSystemError):
+    """The landing zone could not be listed, read or cleaned."""
+
+
+class LandingZoneResource(ConfigurableResource):
+    """The landing-zone bucket (`S3_LANDINGZONE_BUCKET`) reached through `dagster_aws` S3."""
+
+    s3: S3Resource
+    bucket: str = Field(description="Landing-zone bucket (S3_LANDINGZONE_BUCKET).")
+    storage_prefix: str = Field(
+        default="openem-network", description="Key prefix (ARCHIVER_STORAGE_PREFIX)."
+    )
+    download_concurrency: int = Field(
+        default=8, description="Parallel GETs of small objects (ARCHIVER_DOWNLOAD_CONCURRENCY)."
+    )
+
+    def layout(self, pid: str) -> DatasetLayout:
+        """The dataset's layout under this prefix (validates the PID)."""
+        return DatasetLayout(self.storage_prefix, pid)
+
+    def list_raw_files(self, pid: str) -> dict[str, int]:
+        """Maps each of the dataset's files (path relative to `raw_files/`) to its size."""
+        prefix = self.layout(pid).raw_files_key
+        return {key[len(prefix) :]: size for key, size in self._list(prefix)}
+
+    def _list(self, prefix: str) -> Iterator[tuple[str, int]]:
+        paginator = self.s3.get_client().get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"], int(item["Size"])
+        except Exception as error:
+            raise LandingZoneError(f"cannot list s3://{self.bucket}/{prefix}: {error}") from error
+
+    def open_raw_files(self, pid: str, files: Iterable[tuple[str, int]]) -> Iterator[IO[bytes]]:
+        """Yields a readable stream per `(relative path, size)`, in the given order.
+
+        Small objects are downloaded ahead by `download_concurrency` threads sharing one client;
+        large ones are streamed straight from their GET, so memory stays bounded.
+        """
+        prefix = self.layout(pid).raw_files_key
+        client = self.s3.get_client()
+        window: deque[Future[IO[bytes]]] = deque()
+        with ThreadPoolExecutor(max_workers=self.download_concurrency) as pool:
+            for path, size in files:
+                window.append(pool.submit(self._fetch, client, prefix + path, size))
+                if len(window) >= self.download_concurrency:
+                    with window.popleft().result() as stream:
+                        yield stream
+            while window:
+                with window.popleft().result() as stream:
+                    yield stream
+
+    def _fetch(self, client: Any, key: str, size: int) -> IO[bytes]:
+        try:
+            body = client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            if size <= PREFETCH_MAX_BYTES:
+                return io.BytesIO(body.read())
+            return body  # type: ignore[no-any-return]
+        except Exception as error:
+            raise LandingZoneError(f"cannot read s3://{self.bucket}/{key}: {error}") from error
+
+    def delete_dataset(self, pid: str) -> int:
+        """Deletes every object under the dataset's folder; returns how many were deleted."""
+        prefix = self.layout(pid).dataset_key + "/"
+        client = self.s3.get_client()
+        keys = [key for key, _ in self._list(prefix)]
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": key} for key in keys[start : start + 1000]]
+            answer = client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch})
+            if answer.get("Errors"):
+                raise LandingZoneError(f"cannot delete from s3://{self.bucket}: {answer['Errors']}")
+        return len(keys)

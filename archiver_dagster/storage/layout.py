@@ -1,0 +1,52 @@
+"""Where a dataset's objects and files live: landing-zone keys, LTS paths, archiveIds, scratch.
+
+The layout is the reference's, so existing landing zones and LTS shares work unchanged.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from archiver_dagster.partitions import validate_pid
+
+
+@dataclass(frozen=True)
+class DatasetLayout:
+    """Keys and relative paths of one dataset under the storage prefix."""
+
+    prefix: str
+    pid: str
+
+    def __post_init__(self) -> None:
+        validate_pid(self.pid)
+
+    @property
+    def dataset_key(self) -> str:
+        """`{prefix}/datasets/{pid}`: the dataset's folder in every store."""
+        return f"{self.prefix}/datasets/{self.pid}"
+
+    @property
+    def raw_files_key(self) -> str:
+        """Landing-zone key prefix of the dataset's files (ends with `/`)."""
+        return f"{self.dataset_key}/raw_files/"
+
+    @property
+    def datablocks_folder(self) -> str:
+        """LTS folder of the dataset's tars, relative to the LTS root."""
+        return f"{self.dataset_key}/datablocks"
+
+    def datablock_name(self, index: int) -> str:
+        """File name of datablock `index`: the PID with `/` replaced by `-`, then `_{index}.tar`."""
+        return f"{self.pid.replace('/', '-')}_{index}.tar"
+
+    def archive_id(self, index: int) -> str:
+        """SciCat `archiveId` of datablock `index`: its path relative to the LTS root."""
+        return f"{self.datablocks_folder}/{self.datablock_name(index)}"
+
+    def owns_archive_id(self, archive_id: str) -> bool:
+        """Whether `archive_id` names a datablock of this dataset in this layout."""
+        path = PurePosixPath(archive_id)
+        return str(path.parent) == self.datablocks_folder and path.suffix == ".tar"
+
+    def scratch_folder(self, scratch_root: Path) -> Path:
+        """The dataset's archival scratch folder."""
+        return scratch_root / "archival" / self.dataset_key

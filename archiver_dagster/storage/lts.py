@@ -1,0 +1,181 @@
+"""Long-term storage on a mounted share: free-space wait, durable copy-in, uncached read-back."""
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import IO
+
+from dagster import ConfigurableResource, EnvVar
+from pydantic import Field, field_validator
+
+from archiver_dagster.errors import ArchiverSystemError, LtsFullError
+from archiver_dagster.settings import parse_setting
+from archiver_dagster.storage.layout import DatasetLayout
+
+PARTIAL_SUFFIX = ".partial"
+
+
+class LtsError(ArchiverSystemError):
+    """The LTS share could not be written or read."""
+
+
+def fsync_directory(path: Path) -> None:
+    """Flushes a directory entry (a rename or a new file) to stable storage."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def drop_page_cache(path: Path) -> None:
+    """Evicts the file's clean pages from the page cache so the next read comes from the media."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def copy_file_durably(source: Path, dest: Path) -> int:
+    """Copies with the kernel's `copy_file_range`, fsyncs, renames into place; returns bytes.
+
+    The copy lands as `dest.partial` first, so a crash never leaves a truncated file under the
+    final name.
+    """
+    partial = dest.with_name(dest.name + PARTIAL_SUFFIX)
+    copied = 0
+    with source.open("rb") as src, partial.open("wb") as out:
+        remaining = os.fstat(src.fileno()).st_size
+        while remaining > 0:
+            step = os.copy_file_range(src.fileno(), out.fileno(), min(remaining, 1 << 30))
+            if step == 0:
+                break
+            copied += step
+            remaining -= step
+        out.flush()
+        os.fsync(out.fileno())
+    if remaining:
+        partial.unlink(missing_ok=True)
+        raise LtsError(f"short copy of {source} to {partial}: {remaining} bytes missing")
+    partial.replace(dest)
+    fsync_directory(dest.parent)
+    return copied
+
+
+class LTSResource(ConfigurableResource):
+    """The LTS share (`LTS_*` variables) and its waits."""
+
+    storage_root: str = Field(description="Mount point of the LTS share (LTS_STORAGE_ROOT).")
+    storage_prefix: str = Field(default="openem-network", description="ARCHIVER_STORAGE_PREFIX.")
+    free_space_percentage: str = Field(
+        default="20", description="Free space kept, in % (LTS_FREE_SPACE_PERCENTAGE)."
+    )
+    free_space_timeout_s: int = Field(
+        default=86400, description="Longest wait for free space (ARCHIVER_LTS_FREE_SPACE_TIMEOUT_S)."
+    )
+    file_timeout_s: int = Field(
+        default=600, description="Longest wait for a file to be readable (ARCHIVER_LTS_FILE_TIMEOUT_S)."
+    )
+    read_retries: int = Field(default=5, description="Read-back retries after an I/O error.")
+    read_retry_delay_s: int = Field(
+        default=60, description="First read-back retry delay, doubling (ARCHIVER_LTS_READ_RETRY_DELAY_S)."
+    )
+    wait_before_verify_s: int = Field(
+        default=180, description="Settle time before read-back (ARCHIVER_LTS_WAIT_BEFORE_VERIFY_S)."
+    )
+
+    @field_validator("free_space_percentage", mode="before")
+    @classmethod
+    def _check_percentage(cls, value: str) -> str:
+        if not isinstance(value, EnvVar):  # placeholders are validated once resolved
+            parse_setting("LTS_FREE_SPACE_PERCENTAGE", value)
+        return value
+
+    @property
+    def root(self) -> Path:
+        """The LTS root folder."""
+        return Path(self.storage_root)
+
+    def dataset_folder(self, pid: str) -> Path:
+        """Absolute folder of the dataset's datablocks on the LTS."""
+        return self.root / DatasetLayout(self.storage_prefix, pid).datablocks_folder
+
+    def path_of(self, archive_id: str) -> Path:
+        """Absolute LTS path of a datablock from its archiveId."""
+        return self.root / archive_id
+
+    def has_room_for(self, size: int) -> bool:
+        """Whether writing `size` bytes keeps the configured free-space margin."""
+        usage = shutil.disk_usage(self.root)
+        margin = usage.total * float(self.free_space_percentage) / 100.0
+        return usage.free - size >= margin
+
+    def wait_for_room(self, size: int, poll_s: float = 1.0, max_poll_s: float = 60.0) -> float:
+        """Blocks until `size` bytes fit above the margin; returns seconds waited.
+
+        Polls with exponential backoff (1 s doubling to 60 s) instead of the reference's fixed
+        30 s sleep; raises `LtsFullError` after `free_space_timeout_s`.
+        """
+        start = time.monotonic()
+        delay = poll_s
+        while not self.has_room_for(size):
+            waited = time.monotonic() - start
+            if waited >= self.free_space_timeout_s:
+                usage = shutil.disk_usage(self.root)
+                raise LtsFullError(
+                    f"LTS {self.root} has {usage.free} bytes free of {usage.total}; writing "
+                    f"{size} bytes would break the {self.free_space_percentage}% margin "
+                    f"(waited {waited:.0f} s)"
+                )
+            time.sleep(min(delay, max(self.free_space_timeout_s - waited, 0.0)))
+            delay = min(delay * 2, max_poll_s)
+        return time.monotonic() - start
+
+    def store(self, source: Path, archive_id: str) -> Path:
+        """Copies a tar to its place on the LTS, durably; returns the LTS path."""
+        dest = self.path_of(archive_id)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            copy_file_durably(source, dest)
+            drop_page_cache(dest)
+        except OSError as error:
+            raise LtsError(f"cannot write {dest}: {error}") from error
+        return dest
+
+    def open_uncached(self, archive_id: str, expected_size: int) -> IO[bytes]:
+        """Opens a datablock for read-back from the media, waiting until it is readable."""
+        path = self.path_of(archive_id)
+        deadline = time.monotonic() + self.file_timeout_s
+        delay = 0.5
+        while True:
+            try:
+                if path.stat().st_size == expected_size:
+                    drop_page_cache(path)
+                    return path.open("rb", buffering=0)
+                problem = f"has {path.stat().st_size} bytes, expected {expected_size}"
+            except OSError as error:
+                problem = f"is not readable: {error}"
+            if time.monotonic() >= deadline:
+                raise LtsError(f"{path} {problem} after {self.file_timeout_s} s")
+            time.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
+            delay = min(delay * 2, 30.0)
+
+    def remove_dataset(self, pid: str) -> bool:
+        """Deletes the dataset's LTS folder (failure cleanup); returns whether it existed."""
+        folder = self.dataset_folder(pid)
+        if not folder.exists():
+            return False
+        shutil.rmtree(folder)
+        return True
+
+    def remove_stale(self, pid: str, keep: set[str]) -> list[str]:
+        """Deletes files in the dataset's folder that are not in `keep` (names); returns them."""
+        folder = self.dataset_folder(pid)
+        if not folder.is_dir():
+            return []
+        removed = sorted(entry.name for entry in folder.iterdir() if entry.name not in keep)
+        for name in removed:
+            (folder / name).unlink()
+        return removed

@@ -1,0 +1,60 @@
+"""Shared fixtures: the local stack (SciCat simulator + S3 server + LTS folder) and instances."""
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance
+
+from archiver_dagster.devstack.seed import SampleFile, SciCatSeeder, sample_files, upload_files
+from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """One stack for the session; its variables are set for the session and restored after."""
+    with LocalStack(tmp_path_factory.mktemp("stack")) as local_stack:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in local_stack.env().items():
+                patch.setenv(name, value)
+            yield local_stack
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[DagsterInstance]:
+    """A real sqlite-backed Dagster instance in a temporary folder."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with DagsterInstance.local_temp(str(home)) as local_instance:
+        yield local_instance
+
+
+@pytest.fixture
+def unique_pid() -> Callable[[], str]:
+    """Makes PIDs like SciCat handles (with a `/`), unique per call."""
+    return lambda: f"20.500.12345/{uuid.uuid4()}"
+
+
+Seed = Callable[..., list[SampleFile]]
+
+
+@pytest.fixture
+def seed_dataset(stack: LocalStack) -> Seed:
+    """Registers a dataset in SciCat and uploads its files (all, or the ones given)."""
+    seeder = SciCatSeeder(stack.scicat.url, "archiver", "archiver-password")
+
+    def seed(
+        pid: str,
+        files: list[SampleFile] | None = None,
+        upload: list[SampleFile] | None = None,
+    ) -> list[SampleFile]:
+        files = files if files is not None else sample_files(6, 1500)
+        seeder.create_dataset(pid, files)
+        upload_files(
+            stack.s3.client(), LANDING_ZONE_BUCKET, "openem-network", pid,
+            files if upload is None else upload,
+        )
+        return files
+
+    return seed
