@@ -1,0 +1,113 @@
+"""The HTTP front of the simulator: a threading server whose handler feeds `SciCatApi`."""
+
+import json
+import logging
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from archiver_dagster.devstack.scicat_sim.recording import (
+    FaultInjector,
+    RecordedRequest,
+    RequestRecorder,
+    decode_body,
+)
+from archiver_dagster.devstack.scicat_sim.routes import ApiRequest, ApiResponse, SciCatApi
+
+logger = logging.getLogger(__name__)
+
+
+class SimHttpServer(ThreadingHTTPServer):
+    """A threading HTTP server that can close its open keep-alive connections on stop."""
+
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], api: SciCatApi, faults: FaultInjector, log: RequestRecorder
+    ) -> None:
+        super().__init__(address, _Handler)
+        self.api = api
+        self.faults = faults
+        self.log = log
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Remembers the connection, then serves it in a new thread."""
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        """Forgets the connection, then closes it."""
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Shuts down every connection still open, so no handler thread outlives the server."""
+        with self._open_lock:
+            connections = list(self._open)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                logger.debug("connection already closed")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # header and body are separate writes
+    timeout = 30
+    server: SimHttpServer
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s " + format, self.address_string(), *args)
+
+    def _serve(self) -> None:
+        raw_path, _, raw_query = self.path.partition("?")
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        path = unquote(raw_path)
+        query = dict(parse_qsl(raw_query, keep_blank_values=True))
+        content_type = self.headers.get("Content-Type", "")
+        fault = self.server.faults.take(path, raw_path)
+        if fault is not None:
+            response = ApiResponse(fault, {"statusCode": fault, "message": "Injected fault"})
+        else:
+            request = ApiRequest(
+                self.command,
+                raw_path,
+                query,
+                content_type,
+                self.headers.get("Authorization", ""),
+                body,
+            )
+            response = self.server.api.handle(request)
+        recorded = RecordedRequest(
+            self.command, path, query, decode_body(body, content_type), response.status
+        )
+        self.server.log.add(recorded)
+        payload = json.dumps(response.payload).encode("utf-8")
+        self.send_response(response.status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)

@@ -1,0 +1,163 @@
+"""`SciCatSimulator`: the Python handle of the SciCat backend double, for tests and the devstack."""
+
+import json
+import logging
+import threading
+from collections.abc import Mapping
+from http import HTTPStatus
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, Self, TypeVar
+
+from pydantic import BaseModel
+
+from archiver_dagster.devstack.scicat_sim.auth import Authenticator
+from archiver_dagster.devstack.scicat_sim.datasets import DatasetRepository
+from archiver_dagster.devstack.scicat_sim.job_models import CreateJobV3Dto, CreateJobV4Dto
+from archiver_dagster.devstack.scicat_sim.job_views import view_v3
+from archiver_dagster.devstack.scicat_sim.jobs import JobRepository
+from archiver_dagster.devstack.scicat_sim.models import CreateDatasetDto, CreateOrigDatablockDto
+from archiver_dagster.devstack.scicat_sim.recording import (
+    FaultInjector,
+    RecordedRequest,
+    RequestRecorder,
+)
+from archiver_dagster.devstack.scicat_sim.routes import SciCatApi
+from archiver_dagster.devstack.scicat_sim.server import SimHttpServer
+from archiver_dagster.devstack.scicat_sim.store import JsonStore, Record
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+DEFAULT_USERS: Mapping[str, str] = {"archiver": "archiver-password"}
+SEED_USER = "scicat-sim-seed"
+
+
+def _validate(model: type[M], body: Mapping[str, Any]) -> M:
+    """Validates a seeding body exactly as an HTTP body (raises pydantic's ValidationError)."""
+    return model.model_validate_json(json.dumps(body))
+
+
+class SciCatSimulator:
+    """A strict SciCat backend double serving `/api/v3` and `/api/v4` on a local port."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state_file: Path | None = None,
+        users: Mapping[str, str] = DEFAULT_USERS,
+        token_ttl_s: float = 3600.0,
+    ) -> None:
+        self._address = (host, port)
+        store = JsonStore(state_file)
+        self._auth = Authenticator(store, users, token_ttl_s)
+        self._datasets = DatasetRepository(store)
+        self._jobs = JobRepository(store, self._datasets)
+        self._api = SciCatApi(self._auth, self._datasets, self._jobs)
+        self._faults = FaultInjector()
+        self._log = RequestRecorder()
+        self._server: SimHttpServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def token_ttl_s(self) -> float:
+        """Lifetime in seconds of the tokens issued from now on."""
+        return self._auth.token_ttl_s
+
+    @token_ttl_s.setter
+    def token_ttl_s(self, value: float) -> None:
+        self._auth.token_ttl_s = value
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running server, without trailing slash."""
+        if self._server is None:
+            raise RuntimeError("the SciCat simulator is not running")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        """Binds the port and serves requests in a background thread."""
+        if self._server is not None:
+            return
+        self._server = SimHttpServer(self._address, self._api, self._faults, self._log)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="scicat-sim",
+            daemon=True,
+        )
+        self._thread.start()
+        logger.info("SciCat simulator serving at %s", self.url)
+
+    def stop(self) -> None:
+        """Stops serving, closes open connections and the socket; does nothing if stopped."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._server = self._thread = None
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def fail_next(
+        self, count: int, status: int = HTTPStatus.SERVICE_UNAVAILABLE, path_contains: str = ""
+    ) -> None:
+        """Makes the next `count` requests whose path contains `path_contains` answer `status`."""
+        self._faults.add(count, int(status), path_contains)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request answered so far, oldest first."""
+        return self._log.snapshot()
+
+    def clear_requests(self) -> None:
+        """Forgets the requests recorded so far."""
+        self._log.clear()
+
+    def dataset(self, pid: str) -> Record | None:
+        """Returns the stored dataset, or None."""
+        return self._datasets.find(pid)
+
+    def datablocks(self, pid: str) -> list[Record]:
+        """Returns the dataset's datablocks (empty if the dataset does not exist)."""
+        return self._datasets.datablocks(pid, must_exist=False)
+
+    def origdatablocks(self, pid: str) -> list[Record]:
+        """Returns the dataset's origdatablocks (empty if the dataset does not exist)."""
+        return self._datasets.origdatablocks(pid, must_exist=False)
+
+    def job(self, job_id: str) -> Record | None:
+        """Returns the stored job in its v4 shape, or None."""
+        return self._jobs.find(job_id)
+
+    def seed_dataset(self, body: Mapping[str, Any]) -> Record:
+        """Creates a dataset from a `POST /datasets` body, validated as over HTTP."""
+        return self._datasets.create(_validate(CreateDatasetDto, body), SEED_USER)
+
+    def seed_origdatablock(self, pid: str, body: Mapping[str, Any]) -> Record:
+        """Adds an origdatablock from a `POST /datasets/{pid}/origdatablocks` body."""
+        dto = _validate(CreateOrigDatablockDto, body)
+        return self._datasets.add_origdatablock(pid, dto, SEED_USER)
+
+    def seed_job(self, body: Mapping[str, Any], api_version: Literal[3, 4] = 4) -> Record:
+        """Creates a job from a v3 or v4 `POST` body; returns it in that version's view."""
+        if api_version == 3:
+            return view_v3(self._jobs.create_v3(_validate(CreateJobV3Dto, body), SEED_USER))
+        return self._jobs.create_v4(_validate(CreateJobV4Dto, body), SEED_USER)
