@@ -3,7 +3,14 @@
 No I/O happens here; environment variables are resolved by Dagster at run time (`EnvVar`).
 """
 
-from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, multiprocess_executor
+from dagster import (
+    AssetSelection,
+    Definitions,
+    EnvVar,
+    JobDefinition,
+    define_asset_job,
+    multiprocess_executor,
+)
 from dagster_aws.s3 import S3Resource
 
 from archiver_dagster.archival.assets import archival_assets
@@ -82,3 +89,8 @@ defs = Definitions(
     resources=build_resources(),
     executor=executor,
 )
+
+
+def archive_dataset_job_def() -> JobDefinition:
+    """The resolved archive job, for `execute_job(reconstructable(archive_dataset_job_def))`."""
+    return defs.resolve_job_def(ARCHIVE_JOB_NAME)

@@ -2,6 +2,8 @@
 
 from dagster import (
     AssetKey,
+    DagsterEventType,
+    DagsterInstance,
     DagsterRun,
     DefaultSensorStatus,
     RunFailureSensorContext,
@@ -23,13 +25,25 @@ ARCHIVAL_KEYS: frozenset[AssetKey] = frozenset(
 )
 
 
-def is_archival_run(run: DagsterRun) -> bool:
+def planned_asset_keys(instance: DagsterInstance, run: DagsterRun) -> frozenset[AssetKey]:
+    """The assets the run set out to materialize (its selection, else its planned events)."""
+    if run.asset_selection:
+        return frozenset(run.asset_selection)
+    records = instance.get_records_for_run(
+        run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+    ).records
+    return frozenset(
+        record.asset_key for record in records if record.asset_key is not None
+    )
+
+
+def is_archival_run(instance: DagsterInstance, run: DagsterRun) -> bool:
     """Whether the run materialized (part of) the archival assets of one dataset."""
     if PARTITION_TAG not in run.tags:
         return False
-    if run.job_name == ARCHIVE_JOB_NAME:
-        return True
-    return bool(run.asset_selection and run.asset_selection & ARCHIVAL_KEYS)
+    return run.job_name == ARCHIVE_JOB_NAME or bool(
+        planned_asset_keys(instance, run) & ARCHIVAL_KEYS
+    )
 
 
 # No `monitored_jobs`: UI backfills and ad-hoc materializations run as other jobs.
@@ -47,7 +61,7 @@ def dataset_failure_sensor(
 ) -> None:
     """Sets the dataset's error status and removes its datablocks, LTS and scratch files."""
     run = context.dagster_run
-    if not is_archival_run(run):
+    if not is_archival_run(context.instance, run):
         return
     pid = run.tags[PARTITION_TAG]
     kind, messages = classify_step_failures(context.get_step_failure_events())

@@ -1,0 +1,71 @@
+"""`archiver-dagster`: demo, dev stack, configuration check and pool limits."""
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from archiver_dagster.settings import validate_environment
+
+
+def _check_config(_: argparse.Namespace) -> int:
+    problems = validate_environment(os.environ)
+    for problem in problems:
+        sys.stderr.write(f"configuration error: {problem}\n")
+    if not problems:
+        sys.stdout.write("configuration OK\n")
+    return 1 if problems else 0
+
+
+def _apply_pools(_: argparse.Namespace) -> int:
+    from dagster import DagsterInstance
+
+    from archiver_dagster.pools import apply_pool_limits, configured_pool_limits
+
+    with DagsterInstance.get() as instance:
+        limits = apply_pool_limits(instance, configured_pool_limits())
+    sys.stdout.write(f"pool limits applied: {limits}\n")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from archiver_dagster.devstack.demo import run_demo
+
+    return run_demo(Path(args.root).resolve(), args.files, args.file_size)
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from archiver_dagster.devstack.dev import run_dev
+
+    return run_dev(Path(args.root).resolve(), args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="archiver-dagster", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check-config", help="validate the environment variables")
+    check.set_defaults(handler=_check_config)
+    pools = commands.add_parser("apply-pools", help="set pool limits on $DAGSTER_HOME's instance")
+    pools.set_defaults(handler=_apply_pools)
+    demo = commands.add_parser("demo", help="archive a generated dataset on the local stack")
+    demo.add_argument("--root", default=".devstack/demo", help="folder for the demo's state")
+    demo.add_argument("--files", type=int, default=24, help="number of files")
+    demo.add_argument("--file-size", type=int, default=512 * 1024, help="bytes per file")
+    demo.set_defaults(handler=_demo)
+    dev = commands.add_parser("dev", help="local stack + Dagster UI on 127.0.0.1")
+    dev.add_argument("--root", default=".devstack/dev", help="folder for the stack's state")
+    dev.add_argument("--port", type=int, default=3000, help="Dagster UI port")
+    dev.set_defaults(handler=_dev)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `archiver-dagster`."""
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""Failure handling: each case asserts SciCat's state, LTS and scratch cleaned, landing zone kept."""
+
+from pathlib import Path
+
+import pytest
+
+from archiver_dagster.devstack.seed import sample_files
+from archiver_dagster.devstack.stack import LocalStack
+from archiver_dagster.scicat.client import SciCatError
+from archiver_dagster.scicat.resource import SciCatResource
+from archiver_dagster.storage.lts import LTSResource
+from archiver_dagster_tests.helpers import (
+    archive,
+    archive_status,
+    landing_zone_keys,
+    lts_folder,
+    run_failure_sensor,
+    scratch_folder,
+)
+
+
+class CorruptingLTSResource(LTSResource):
+    """An LTS whose medium flips one bit of every file after it was flushed."""
+
+    def store(self, source: Path, archive_id: str) -> Path:
+        dest = super().store(source, archive_id)
+        with dest.open("r+b") as handle:
+            handle.seek(dest.stat().st_size // 2)
+            byte = handle.read(1)[0]
+            handle.seek(-1, 1)
+            handle.write(bytes([byte ^ 0x01]))
+        return dest
+
+
+def lts(stack: LocalStack, cls: type[LTSResource] = LTSResource, **fields: object) -> LTSResource:
+    settings = {"storage_root": str(stack.lts_root), "free_space_percentage": "0",
+                "file_timeout_s": 1, "read_retry_delay_s": 1, "wait_before_verify_s": 0}
+    return cls(**{**settings, **fields})
+
+
+def assert_cleaned_up(stack: LocalStack, pid: str, landing_zone_objects: int) -> None:
+    assert stack.scicat.datablocks(pid) == []
+    assert not lts_folder(stack, pid).exists()
+    assert not scratch_folder(stack, pid).exists()
+    assert len(landing_zone_keys(stack, pid)) == landing_zone_objects
+
+
+def test_missing_file_is_a_user_error(stack, instance, seed_dataset, unique_pid):
+    pid = unique_pid()
+    files = sample_files(4, 1000)
+    seed_dataset(pid, files, upload=files[:3])
+
+    result = archive(instance, pid)
+    assert not result.success
+    run_failure_sensor(instance, result)
+
+    assert archive_status(stack, pid) == "missingFilesError"
+    message = stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]
+    assert message["errorKind"] == "user"
+    assert files[3].path in message["message"]
+    assert_cleaned_up(stack, pid, landing_zone_objects=3)
+
+
+def test_file_of_wrong_size_is_a_user_error(stack, instance, seed_dataset, unique_pid):
+    pid = unique_pid()
+    registered = sample_files(2, 1000)
+    uploaded = [registered[0], type(registered[1])(registered[1].path, 999)]
+    seed_dataset(pid, registered, upload=uploaded)
+
+    result = archive(instance, pid)
+    run_failure_sensor(instance, result)
+
+    assert archive_status(stack, pid) == "missingFilesError"
+    assert "size differs" in stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]["message"]
+    assert_cleaned_up(stack, pid, landing_zone_objects=2)
+
+
+def test_corrupt_lts_copy_is_a_system_error_and_is_not_retried(
+    stack, instance, seed_dataset, unique_pid
+):
+    pid = unique_pid()
+    seed_dataset(pid)
+    overrides = {"lts": lts(stack, CorruptingLTSResource)}
+
+    result = archive(instance, pid, overrides)
+    assert not result.success
+    failures = [event for event in result.all_events if event.is_step_failure]
+    assert failures and all("verify_lts_copy" in event.step_key for event in failures)
+    assert "checksum" in failures[0].step_failure_data.error.message
+    assert not [event for event in result.all_events if event.event_type_value == "STEP_RESTARTED"]
+    # The landing zone is never released before verification succeeded.
+    assert len(landing_zone_keys(stack, pid)) == 6
+    run_failure_sensor(instance, result)
+
+    assert archive_status(stack, pid) == "scheduleArchiveJobFailed"
+    assert stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]["errorKind"] == "system"
+    assert_cleaned_up(stack, pid, landing_zone_objects=6)
+
+
+def test_full_lts_is_a_system_error(stack, instance, seed_dataset, unique_pid):
+    pid = unique_pid()
+    seed_dataset(pid)
+    overrides = {"lts": lts(stack, free_space_percentage="99.999", free_space_timeout_s=1)}
+
+    result = archive(instance, pid, overrides)
+    assert not result.success
+    run_failure_sensor(instance, result)
+
+    assert archive_status(stack, pid) == "scheduleArchiveJobFailed"
+    assert "margin" in stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]["message"]
+    assert_cleaned_up(stack, pid, landing_zone_objects=6)
+
+
+def test_scicat_down_fails_the_run_and_cleanup_waits_for_scicat(
+    stack, instance, seed_dataset, unique_pid
+):
+    pid = unique_pid()
+    seed_dataset(pid)
+    unreachable = SciCatResource(
+        endpoint="http://127.0.0.1:9", username="archiver", password="archiver-password",
+        retries=1, backoff_s=0.01, timeout_s=2,
+    )
+
+    result = archive(instance, pid, {"scicat": unreachable})
+    assert not result.success
+    with pytest.raises(SciCatError, match="unreachable"):
+        run_failure_sensor(instance, result, {"scicat": unreachable})
+    assert archive_status(stack, pid) == "isOnCentralDisk"  # nothing reported yet
+
+    run_failure_sensor(instance, result)  # SciCat is back: the next sensor tick reports
+    assert archive_status(stack, pid) == "scheduleArchiveJobFailed"
+    assert_cleaned_up(stack, pid, landing_zone_objects=6)
+
+
+def test_transient_scicat_errors_are_retried(stack, instance, seed_dataset, unique_pid):
+    pid = unique_pid()
+    seed_dataset(pid)
+    stack.scicat.fail_next(2, status=503, path_contains="/datablocks")
+
+    result = archive(instance, pid)
+
+    assert result.success
+    assert archive_status(stack, pid) == "datasetOnArchiveDisk"
+    answered_503 = [r for r in stack.scicat.requests if r.status == 503 and "/datablocks" in r.path]
+    assert len(answered_503) == 2
+
+
+@pytest.mark.parametrize(
+    "bad_pid", ["20.500.1/../etc", "/absolute/pid", "20.500.1//double", "./relative", "tab\tpid"]
+)
+def test_invalid_pid_is_rejected_before_any_path_is_built(stack, instance, bad_pid):
+    stack.scicat.clear_requests()
+
+    result = archive(instance, bad_pid)
+    assert not result.success
+    message = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.message
+    assert "PID" in message
+    assert not [request for request in stack.scicat.requests if "datasets" in request.path]
+    run_failure_sensor(instance, result)  # reports nothing, deletes nothing
+    assert not [request for request in stack.scicat.requests if request.method != "POST"]
+
+
+def test_file_path_escaping_the_dataset_is_a_user_error(stack, instance, seed_dataset, unique_pid):
+    pid = unique_pid()
+    files = [*sample_files(2, 100), type(sample_files(1, 1)[0])("../../outside.bin", 10)]
+    seed_dataset(pid, files, upload=files[:2])
+
+    result = archive(instance, pid)
+    run_failure_sensor(instance, result)
+
+    assert archive_status(stack, pid) == "missingFilesError"
+    assert "outside.bin" in stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]["message"]
+    assert_cleaned_up(stack, pid, landing_zone_objects=2)

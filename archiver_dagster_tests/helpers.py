@@ -1,0 +1,86 @@
+"""Test helpers: materialize a dataset, run the failure sensor on a failed run, inspect stores."""
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    ExecuteInProcessResult,
+    build_run_status_sensor_context,
+    materialize,
+)
+
+from archiver_dagster.archival.assets import archival_assets
+from archiver_dagster.automation.failure_sensor import dataset_failure_sensor
+from archiver_dagster.definitions import build_resources
+from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
+from archiver_dagster.partitions import datasets_partitions
+from archiver_dagster.storage.layout import DatasetLayout
+
+PREFIX = "openem-network"
+
+
+def archive(
+    instance: DagsterInstance, pid: str, overrides: Mapping[str, object] | None = None
+) -> ExecuteInProcessResult:
+    """Materializes the four archival assets of `pid` in process on `instance`."""
+    instance.add_dynamic_partitions(datasets_partitions.name, [pid])
+    return materialize(
+        archival_assets,
+        partition_key=pid,
+        instance=instance,
+        resources={**build_resources(), **(overrides or {})},
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+
+
+def run_failure_sensor(
+    instance: DagsterInstance, result: ExecuteInProcessResult, overrides: Mapping[str, object] | None = None
+) -> None:
+    """Evaluates `dataset_failure_sensor` for a failed run, as the daemon would."""
+    run = instance.get_run_by_id(result.run_id)
+    assert run is not None
+    records = instance.get_records_for_run(result.run_id, of_type=DagsterEventType.RUN_FAILURE).records
+    assert records, "the run did not fail"
+    event = records[0].event_log_entry.dagster_event
+    assert event is not None
+    resources = {**build_resources(), **(overrides or {})}
+    needed = ("scicat", "landing_zone", "lts", "packing")
+    with build_run_status_sensor_context(
+        sensor_name=dataset_failure_sensor.name,
+        dagster_event=event,
+        dagster_instance=instance,
+        dagster_run=run,
+        resources={key: resources[key] for key in needed},
+    ).for_run_failure() as context:
+        dataset_failure_sensor(context)
+
+
+def landing_zone_keys(stack: LocalStack, pid: str) -> list[str]:
+    """The dataset's objects left in the landing zone."""
+    paginator = stack.s3.client().get_paginator("list_objects_v2")
+    prefix = f"{PREFIX}/datasets/{pid}/"
+    return [
+        item["Key"]
+        for page in paginator.paginate(Bucket=LANDING_ZONE_BUCKET, Prefix=prefix)
+        for item in page.get("Contents", [])
+    ]
+
+
+def lts_folder(stack: LocalStack, pid: str) -> Path:
+    """The dataset's datablock folder on the LTS."""
+    return stack.lts_root / DatasetLayout(PREFIX, pid).datablocks_folder
+
+
+def scratch_folder(stack: LocalStack, pid: str) -> Path:
+    """The dataset's scratch folder."""
+    return DatasetLayout(PREFIX, pid).scratch_folder(stack.scratch_root)
+
+
+def archive_status(stack: LocalStack, pid: str) -> str | None:
+    """The dataset's `archiveStatusMessage` in the simulator."""
+    dataset = stack.scicat.dataset(pid)
+    assert dataset is not None
+    return dataset["datasetlifecycle"].get("archiveStatusMessage")
