@@ -1,0 +1,155 @@
+"""Single-pass writer of uncompressed PAX tar files with per-member and whole-tar checksums."""
+
+import tarfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+import pydantic
+
+from archiver_dagster.packing.checksums import HashingReader, HashingWriter, new_hasher
+from archiver_dagster.packing.plan import FileEntry
+from archiver_dagster.packing.verify import ExpectedMember
+
+_BLOCK = tarfile.BLOCKSIZE
+_RECORD = tarfile.RECORDSIZE
+_END_OF_ARCHIVE = bytes(2 * tarfile.BLOCKSIZE)
+
+
+class PackedMember(pydantic.BaseModel):
+    """One member as written into a tar, with the checksum of its data."""
+
+    path: str
+    size: int
+    checksum: str
+    mtime: float
+    mode: int
+    uid: int
+    gid: int
+    uname: str
+    gname: str
+
+
+class PackedTar(pydantic.BaseModel):
+    """A tar file written by `write_tar`, with its own checksum and its members'."""
+
+    path: Path
+    packed_size: int
+    unpacked_size: int
+    checksum: str
+    algorithm: str
+    members: list[PackedMember]
+
+    def expected_members(self) -> list[ExpectedMember]:
+        """Returns what `verify_tar` should find in this tar."""
+        return [ExpectedMember(path=m.path, size=m.size, checksum=m.checksum) for m in self.members]
+
+
+class SourceSizeError(ValueError):
+    """A source stream yielded fewer or more bytes than its `FileEntry.size`."""
+
+
+def tar_info(entry: FileEntry) -> tarfile.TarInfo:
+    """Returns the regular-file header `write_tar` writes for `entry`.
+
+    An integral mtime is stored as an integer (ustar field only); a fractional one keeps its full
+    precision in a PAX "mtime" record, as `tarfile` does for float mtimes.
+    """
+    info = tarfile.TarInfo(entry.path)
+    info.type = tarfile.REGTYPE
+    info.size = entry.size
+    info.mtime = int(entry.mtime) if entry.mtime.is_integer() else entry.mtime
+    info.mode = entry.mode
+    info.uid = entry.uid
+    info.gid = entry.gid
+    info.uname = entry.uname
+    info.gname = entry.gname
+    return info
+
+
+def tar_member_header(entry: FileEntry) -> bytes:
+    """Returns the header blocks (PAX extended header included, if any) for `entry`."""
+    return tar_info(entry).tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+
+def tar_member_header_overhead(entry: FileEntry) -> int:
+    """Returns the bytes a member adds to a tar beyond its data: header blocks plus padding."""
+    return len(tar_member_header(entry)) + (-entry.size % _BLOCK)
+
+
+def packed_tar_size(entries: Iterable[FileEntry]) -> int:
+    """Returns the exact size of the tar `write_tar` produces for `entries`."""
+    size = sum(entry.size + tar_member_header_overhead(entry) for entry in entries)
+    size += len(_END_OF_ARCHIVE)
+    return size + (-size % _RECORD)
+
+
+def _copy_member(
+    entry: FileEntry, source: BinaryIO, writer: HashingWriter, view: memoryview, algorithm: str
+) -> str:
+    """Copies exactly `entry.size` bytes of `source` plus block padding; returns their checksum."""
+    reader = HashingReader(source, algorithm)
+    remaining = entry.size
+    while remaining:
+        n = reader.readinto(view[: min(remaining, len(view))])
+        if not n:
+            copied = entry.size - remaining
+            raise SourceSizeError(
+                f"source for {entry.path!r} ended after {copied} of {entry.size} bytes"
+            )
+        writer.write(view[:n])
+        remaining -= n
+    if reader.readinto(view[:1]):
+        raise SourceSizeError(f"source for {entry.path!r} is longer than {entry.size} bytes")
+    if padding := -entry.size % _BLOCK:
+        writer.write(bytes(padding))
+    return reader.hexdigest()
+
+
+def write_tar(
+    dest: Path,
+    members: Iterable[tuple[FileEntry, BinaryIO]],
+    algorithm: str,
+    bufsize: int = 1 << 20,
+) -> PackedTar:
+    """Streams sources into an uncompressed PAX tar at `dest` in one pass, hashing as it goes.
+
+    Members are written in iteration order; each source must yield exactly `entry.size` bytes and
+    is not closed here. The tar is written to "<dest>.partial" and renamed to `dest` when
+    complete; on any error the partial file is removed. Nothing is fsynced.
+
+    Raises:
+        SourceSizeError: a source was shorter or longer than its entry's size.
+        ValueError: unsupported algorithm, non-positive bufsize or a path given twice.
+    """
+    new_hasher(algorithm)
+    if bufsize <= 0:
+        raise ValueError(f"bufsize must be positive, got {bufsize}")
+    view = memoryview(bytearray(bufsize))
+    partial = dest.with_name(dest.name + ".partial")
+    packed: list[PackedMember] = []
+    seen: set[str] = set()
+    try:
+        with partial.open("wb") as fh:
+            writer = HashingWriter(fh, algorithm)
+            for entry, source in members:
+                if entry.path in seen:
+                    raise ValueError(f"path {entry.path!r} given twice")
+                seen.add(entry.path)
+                writer.write(tar_member_header(entry))
+                checksum = _copy_member(entry, source, writer, view, algorithm)
+                packed.append(PackedMember(checksum=checksum, **entry.model_dump()))
+            writer.write(_END_OF_ARCHIVE)
+            writer.write(bytes(-writer.bytes_written % _RECORD))
+        partial.replace(dest)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return PackedTar(
+        path=dest,
+        packed_size=writer.bytes_written,
+        unpacked_size=sum(m.size for m in packed),
+        checksum=writer.hexdigest(),
+        algorithm=algorithm,
+        members=packed,
+    )

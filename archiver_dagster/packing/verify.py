@@ -1,0 +1,185 @@
+"""Single-pass digest and verification of a tar stream; nothing is ever extracted to disk."""
+
+import io
+import tarfile
+from collections.abc import Sequence
+from typing import BinaryIO
+
+import pydantic
+
+from archiver_dagster.packing.checksums import HashingReader, new_hasher
+from archiver_dagster.packing.forward_reader import ForwardOnlyReader
+from archiver_dagster.packing.paths import UnsafePathError, safe_relative_path
+
+
+class ExpectedMember(pydantic.BaseModel):
+    """A regular-file member a tar should contain."""
+
+    path: str
+    size: int
+    checksum: str
+
+    @pydantic.field_validator("path")
+    @classmethod
+    def _validate_path(cls, value: str) -> str:
+        """Rejects unsafe paths and normalises the rest."""
+        return safe_relative_path(value)
+
+
+class TarDigest(pydantic.BaseModel):
+    """What one read pass over a tar found: its checksum, size and regular-file members."""
+
+    checksum: str
+    packed_size: int
+    members: list[ExpectedMember]
+
+
+class UnsafeMemberError(ValueError):
+    """A tar member that is a link or special file, or whose name is not a safe relative path."""
+
+
+class CorruptTarError(ValueError):
+    """A tar stream that `tarfile` cannot parse (bad header, truncated data)."""
+
+
+class ChecksumMismatchError(ValueError):
+    """A tar that does not match what was expected; `.problems` lists every difference."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(
+            f"tar verification failed ({len(problems)} problems): " + "; ".join(problems)
+        )
+        self.problems = problems
+
+
+def _check_member(info: tarfile.TarInfo) -> str | None:
+    """Returns the safe name of a regular file, None for a directory; raises if unsafe."""
+    if info.issym() or info.islnk():
+        kind = "symlink" if info.issym() else "hardlink"
+        raise UnsafeMemberError(f"member {info.name!r} is a {kind} to {info.linkname!r}")
+    if not (info.isreg() or info.isdir()):
+        kinds = {tarfile.CHRTYPE: "character device", tarfile.BLKTYPE: "block device"}
+        kind = kinds.get(info.type, "fifo" if info.isfifo() else f"type {info.type!r}")
+        raise UnsafeMemberError(
+            f"member {info.name!r} is a {kind}; only files and directories allowed"
+        )
+    if info.isdir() and info.name in (".", "./"):
+        return None
+    try:
+        name = safe_relative_path(info.name)
+    except UnsafePathError as exc:
+        raise UnsafeMemberError(f"member {info.name!r}: {exc.reason}") from exc
+    return name if info.isreg() else None
+
+
+def _digest_member(
+    tar: tarfile.TarFile, info: tarfile.TarInfo, name: str, algorithm: str, view: memoryview
+) -> ExpectedMember:
+    """Hashes one regular member's data, read sequentially from the tar stream."""
+    hasher = new_hasher(algorithm)
+    size = 0
+    data = tar.extractfile(info)
+    if not isinstance(data, io.BufferedReader):  # pragma: no cover - tarfile's ExFileObject is one
+        raise CorruptTarError(f"member {name!r} has no data stream")
+    with data:
+        while n := data.readinto(view):
+            hasher.update(view[:n])
+            size += n
+    return ExpectedMember(path=name, size=size, checksum=hasher.hexdigest())
+
+
+def _scan(stream: BinaryIO, algorithm: str, bufsize: int) -> tuple[TarDigest, Exception | None]:
+    """Reads the whole stream once; returns the digest and the parse error that stopped it."""
+    if bufsize <= 0:
+        raise ValueError(f"bufsize must be positive, got {bufsize}")
+    reader = HashingReader(stream, algorithm)
+    view = memoryview(bytearray(bufsize))
+    members: list[ExpectedMember] = []
+    error: Exception | None = None
+    try:
+        with tarfile.open(fileobj=ForwardOnlyReader(reader), mode="r:") as tar:
+            while (info := tar.next()) is not None:
+                name = _check_member(info)
+                if name is not None:
+                    members.append(_digest_member(tar, info, name, algorithm, view))
+    except UnsafeMemberError:
+        raise
+    except (tarfile.TarError, ValueError) as exc:  # tarfile leaks ValueErrors on some corruptions
+        error = exc
+    while reader.readinto(view):  # end-of-archive blocks, record padding, anything after
+        pass
+    digest = TarDigest(checksum=reader.hexdigest(), packed_size=reader.bytes_read, members=members)
+    return digest, error
+
+
+def digest_tar(stream: BinaryIO, algorithm: str, bufsize: int = 1 << 20) -> TarDigest:
+    """Hashes every regular member and the whole tar (every byte to EOF) in one sequential read.
+
+    The stream is read forwards only, through `tarfile`'s "r:" mode over a `ForwardOnlyReader`
+    (the "r|" stream mode copies its whole buffer on every small read, so tars of small files
+    slow down in proportion to the buffer size). Directories are accepted but not listed.
+
+    Raises:
+        UnsafeMemberError: a link, special file or unsafe name, before any of its data is read.
+        CorruptTarError: the stream is not a readable uncompressed tar.
+        ValueError: unsupported algorithm or non-positive bufsize.
+    """
+    new_hasher(algorithm)
+    digest, error = _scan(stream, algorithm, bufsize)
+    if error is not None:
+        raise CorruptTarError(f"unreadable tar after {len(digest.members)} members: {error}")
+    return digest
+
+
+def _compare(
+    digest: TarDigest, expected_checksum: str, expected_members: Sequence[ExpectedMember]
+) -> list[str]:
+    """Lists every difference between a digest and what was expected."""
+    problems: list[str] = []
+    if digest.checksum != expected_checksum.lower():
+        problems.append(f"tar checksum {digest.checksum} != expected {expected_checksum}")
+    found: dict[str, ExpectedMember] = {}
+    for member in digest.members:
+        if member.path in found:
+            problems.append(f"duplicate member {member.path}")
+        found[member.path] = member
+    wanted: set[str] = set()
+    for want in expected_members:
+        wanted.add(want.path)
+        got = found.get(want.path)
+        if got is None:
+            problems.append(f"missing member {want.path}")
+            continue
+        if got.size != want.size:
+            problems.append(f"member {want.path}: size {got.size} != expected {want.size}")
+        if got.checksum != want.checksum.lower():
+            problems.append(
+                f"member {want.path}: checksum {got.checksum} != expected {want.checksum}"
+            )
+    problems.extend(f"unexpected member {path}" for path in found if path not in wanted)
+    return problems
+
+
+def verify_tar(
+    stream: BinaryIO,
+    expected_checksum: str,
+    expected_members: Sequence[ExpectedMember],
+    algorithm: str,
+    bufsize: int = 1 << 20,
+) -> TarDigest:
+    """Digests the tar in one read and compares it with what was expected; returns the digest.
+
+    Raises:
+        ChecksumMismatchError: listing all problems (checksums, sizes, missing, unexpected or
+            duplicate members, unreadable tar).
+        UnsafeMemberError: a link, special file or unsafe name.
+        ValueError: unsupported algorithm or non-positive bufsize.
+    """
+    new_hasher(algorithm)
+    digest, error = _scan(stream, algorithm, bufsize)
+    problems = _compare(digest, expected_checksum, expected_members)
+    if error is not None:
+        problems.insert(0, f"unreadable tar after {len(digest.members)} members: {error}")
+    if problems:
+        raise ChecksumMismatchError(problems)
+    return digest
