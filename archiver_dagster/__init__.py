@@ -1,0 +1,1 @@
+"""archiver-dagster: archives SciCat datasets to long-term storage with Dagster."""

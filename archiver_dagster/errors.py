@@ -74,9 +74,11 @@ def classify_step_failures(events: Sequence[DagsterEvent]) -> tuple[ErrorKind, l
     messages: list[str] = []
     for event in events:
         data = event.step_failure_data
-        metadata = (data.user_failure_data.metadata if data and data.user_failure_data else {}) or {}
+        metadata = (
+            data.user_failure_data.metadata if data and data.user_failure_data else {}
+        ) or {}
         kind_value = metadata.get(ERROR_KIND_KEY)
-        kind = ErrorKind(kind_value.value) if kind_value is not None else ErrorKind.SYSTEM
+        kind = ErrorKind(str(kind_value.value)) if kind_value is not None else ErrorKind.SYSTEM
         kinds.append(kind)
         message_value = metadata.get(ERROR_MESSAGE_KEY)
         if message_value is not None:

@@ -4,7 +4,6 @@ Dagster's default filesystem IO manager turns a `/` in a partition key into sub-
 value of PID `p` would be destroyed by PID `p/q`. Encoding the key whole avoids that.
 """
 
-import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -49,7 +48,7 @@ class JsonManifestIOManager(IOManager):
             payload = TypeAdapter(type(obj)).dump_json(obj).decode()
         partial = path.with_name(path.name + ".partial")
         partial.write_text(payload, encoding="utf-8")
-        os.replace(partial, path)
+        partial.replace(path)
 
     def load_input(self, context: InputContext) -> Any:
         """Reads the manifest back as the type the consuming op declares."""

@@ -4,7 +4,8 @@ import unicodedata
 
 from dagster import DynamicPartitionsDefinition
 
-datasets_partitions = DynamicPartitionsDefinition(name="datasets")
+DATASETS = "datasets"
+datasets_partitions = DynamicPartitionsDefinition(name=DATASETS)
 
 MAX_PID_LENGTH = 512
 

@@ -14,11 +14,13 @@ from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """One stack for the session; its variables are set for the session and restored after."""
-    with LocalStack(tmp_path_factory.mktemp("stack")) as local_stack:
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in local_stack.env().items():
-                patch.setenv(name, value)
-            yield local_stack
+    with (
+        LocalStack(tmp_path_factory.mktemp("stack")) as local_stack,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        for name, value in local_stack.env().items():
+            patch.setenv(name, value)
+        yield local_stack
 
 
 @pytest.fixture
@@ -52,7 +54,10 @@ def seed_dataset(stack: LocalStack) -> Seed:
         files = files if files is not None else sample_files(6, 1500)
         seeder.create_dataset(pid, files)
         upload_files(
-            stack.s3.client(), LANDING_ZONE_BUCKET, "openem-network", pid,
+            stack.s3.client(),
+            LANDING_ZONE_BUCKET,
+            "openem-network",
+            pid,
             files if upload is None else upload,
         )
         return files

@@ -37,12 +37,16 @@ def archive(
 
 
 def run_failure_sensor(
-    instance: DagsterInstance, result: ExecuteInProcessResult, overrides: Mapping[str, object] | None = None
+    instance: DagsterInstance,
+    result: ExecuteInProcessResult,
+    overrides: Mapping[str, object] | None = None,
 ) -> None:
     """Evaluates `dataset_failure_sensor` for a failed run, as the daemon would."""
     run = instance.get_run_by_id(result.run_id)
     assert run is not None
-    records = instance.get_records_for_run(result.run_id, of_type=DagsterEventType.RUN_FAILURE).records
+    records = instance.get_records_for_run(
+        result.run_id, of_type=DagsterEventType.RUN_FAILURE
+    ).records
     assert records, "the run did not fail"
     event = records[0].event_log_entry.dagster_event
     assert event is not None

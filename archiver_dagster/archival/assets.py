@@ -1,5 +1,7 @@
-"""The archival assets, one partition per dataset: origdatablocks -> datablocks ->
-lts_datablocks -> verified_datablocks."""
+"""The archival assets, one partition per dataset.
+
+origdatablocks -> datablocks -> lts_datablocks -> verified_datablocks.
+"""
 
 from dagster import AssetExecutionContext, MetadataValue, Output, asset, graph_asset
 
@@ -14,6 +16,7 @@ from archiver_dagster.archival.manifests import (
     DatablocksManifest,
     LtsDatablocksManifest,
     OrigDatablocksManifest,
+    VerifiedDatablocksManifest,
 )
 from archiver_dagster.archival.pack_ops import (
     MANIFEST_IO_MANAGER,
@@ -88,12 +91,14 @@ def datablocks(origdatablocks: OrigDatablocksManifest) -> DatablocksManifest:
 @graph_asset(partitions_def=datasets_partitions, group_name=ARCHIVAL_GROUP, kinds={"lts"})
 def lts_datablocks(datablocks: DatablocksManifest) -> LtsDatablocksManifest:
     """Copies of the datablocks on the LTS (pools `lts_free_space`, then `lts_write`)."""
-    copies = fan_out_datablocks(datablocks).map(lambda block: copy_to_lts(wait_for_lts_space(block)))
+    copies = fan_out_datablocks(datablocks).map(
+        lambda block: copy_to_lts(wait_for_lts_space(block))
+    )
     return collect_lts_copies(copies.collect())
 
 
 @graph_asset(partitions_def=datasets_partitions, group_name=ARCHIVAL_GROUP, kinds={"lts", "scicat"})
-def verified_datablocks(lts_datablocks: LtsDatablocksManifest):  # type: ignore[no-untyped-def]
+def verified_datablocks(lts_datablocks: LtsDatablocksManifest) -> VerifiedDatablocksManifest:
     """Every copy read back from the LTS media and checked; the landing zone is then released."""
     verified = fan_out_lts_copies(lts_datablocks).map(
         lambda copy: verify_lts_copy(settle_lts_copy(copy))

@@ -38,7 +38,9 @@ def failure_status(kind: ErrorKind) -> ArchiveStatus:
     return ArchiveStatus.SCHEDULE_ARCHIVE_JOB_FAILED
 
 
-def _landing_zone_complete(client: SciCatClient, landing_zone: LandingZoneResource, pid: str) -> bool:
+def _landing_zone_complete(
+    client: SciCatClient, landing_zone: LandingZoneResource, pid: str
+) -> bool:
     try:
         files = source_files(client.get_origdatablocks(pid))
     except ArchiverError:
@@ -77,7 +79,10 @@ def clean_up_failed_archival(
         pid,
         LifecycleUpdate(
             archive_status_message=status,
-            archive_return_message={"errorKind": kind.value, "message": message[:MAX_MESSAGE_CHARS]},
+            archive_return_message={
+                "errorKind": kind.value,
+                "message": message[:MAX_MESSAGE_CHARS],
+            },
         ),
     )
     report.status_reported = status.value

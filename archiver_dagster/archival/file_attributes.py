@@ -21,8 +21,11 @@ def parse_time(value: str) -> float:
 
 
 def parse_perm(value: str | None) -> int:
-    """Permission bits from `-rw-r--r--`, `0644`/`0o644` (octal) or `420` (decimal, as the
-    reference writes `str(tarinfo.mode)`); anything else gives 0o644."""
+    """Permission bits from a SciCat `perm` string; 0o644 when it cannot be read.
+
+    Accepts `-rw-r--r--`, `0644`/`0o644` (octal) and `420` (decimal, as the reference writes
+    `str(tarinfo.mode)`).
+    """
     if not value:
         return DEFAULT_MODE
     text = value.strip()

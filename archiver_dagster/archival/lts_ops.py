@@ -1,6 +1,7 @@
 """Ops of the `lts_datablocks` asset: per datablock, wait for free space, then copy to the LTS."""
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from dagster import DynamicOut, DynamicOutput, MetadataValue, OpExecutionContext, Out, Output, op
@@ -20,7 +21,7 @@ from archiver_dagster.storage.lts import LtsError, LTSResource
 @op(out=DynamicOut(DatablockManifest))
 def fan_out_datablocks(
     context: OpExecutionContext, datablocks: DatablocksManifest, lts: LTSResource
-):  # type: ignore[no-untyped-def]
+) -> Iterator[DynamicOutput[DatablockManifest]]:
     """Emits one output per datablock; first removes LTS leftovers of earlier attempts."""
     if not datablocks.already_archived:
         keep = {Path(block.archive_id).name for block in datablocks.datablocks}

@@ -1,11 +1,13 @@
 """Ops of the `datablocks` asset: plan the tars, pack each (fanned out), register them."""
 
 import time
+from collections.abc import Iterator
 
 from dagster import DynamicOut, DynamicOutput, MetadataValue, OpExecutionContext, Out, Output, op
 from pydantic import BaseModel
 
 from archiver_dagster.archival.file_attributes import file_entry
+from archiver_dagster.archival.history import CHECKSUMS_METADATA_KEY, recorded_tar_checksums
 from archiver_dagster.archival.manifests import (
     DatablockManifest,
     DatablocksManifest,
@@ -45,19 +47,25 @@ def plan_datablock_packing(
     origdatablocks: OrigDatablocksManifest,
     scicat: SciCatResource,
     packing: PackingResource,
-):  # type: ignore[no-untyped-def]
+) -> Iterator[DynamicOutput[DatablockPlan]]:
     """Marks archiving started and splits the files into datablocks of the target size."""
     pid = context.partition_key
     with classified_failures():
         layout = packing.layout(pid)
         client = scicat.client()
         if origdatablocks.already_archived:
-            existing = manifests_from_registered(layout, client.get_datablocks(pid))
+            checksums = recorded_tar_checksums(context.instance, pid)
+            existing = [
+                block.model_copy(update={"checksum": checksums.get(block.archive_id, "")})
+                for block in manifests_from_registered(layout, client.get_datablocks(pid))
+            ]
             if not existing:
                 raise ArchiverSystemError(
                     f"dataset {pid} is marked datasetOnArchiveDisk but has no datablocks"
                 )
-            plans = [DatablockPlan(index=block.index, files=[], existing=block) for block in existing]
+            plans = [
+                DatablockPlan(index=block.index, files=[], existing=block) for block in existing
+            ]
         else:
             client.update_lifecycle(
                 pid, LifecycleUpdate(archive_status_message=ArchiveStatus.STARTED)
@@ -101,7 +109,9 @@ def pack_datablock(
                 packing.checksum_algorithm,
             )
         except SourceSizeError as error:
-            raise MissingFilesError(f"landing-zone object changed while packing: {error}") from error
+            raise MissingFilesError(
+                f"landing-zone object changed while packing: {error}"
+            ) from error
         finally:
             streams.close()
     seconds = time.monotonic() - started
@@ -155,7 +165,7 @@ def register_datablocks(
             "datablocks": len(blocks),
             "files": sum(len(block.members) for block in blocks),
             "packed_bytes": MetadataValue.int(sum(block.packed_size for block in blocks)),
-            "checksums": MetadataValue.json(
+            CHECKSUMS_METADATA_KEY: MetadataValue.json(
                 {block.archive_id: block.checksum for block in blocks}
             ),
             "scicat_ids": MetadataValue.json([block.scicat_id for block in blocks]),
@@ -163,4 +173,3 @@ def register_datablocks(
             **throughput(sum(block.size for block in blocks), pack_seconds),
         },
     )
-

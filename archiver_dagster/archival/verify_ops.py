@@ -1,9 +1,12 @@
-"""Ops of the `verified_datablocks` asset: read every copy back from the LTS media and check it,
-then mark the dataset archived and release the landing zone."""
+"""Ops of the `verified_datablocks` asset: read every copy back from the LTS and check it.
+
+Then the dataset is marked archived and its landing-zone objects are released.
+"""
 
 import random
 import tarfile
 import time
+from collections.abc import Iterator
 
 from dagster import (
     DynamicOut,
@@ -44,7 +47,9 @@ from archiver_dagster.storage.lts import LtsError, LTSResource
 
 
 @op(out=DynamicOut(LtsCopy))
-def fan_out_lts_copies(lts_datablocks: LtsDatablocksManifest):  # type: ignore[no-untyped-def]
+def fan_out_lts_copies(
+    lts_datablocks: LtsDatablocksManifest,
+) -> Iterator[DynamicOutput[LtsCopy]]:
     """Emits one output per LTS copy to verify."""
     for copy in lts_datablocks.copies:
         yield DynamicOutput(copy, mapping_key=mapping_key(copy.datablock.index))

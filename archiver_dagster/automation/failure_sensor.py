@@ -32,9 +32,7 @@ def planned_asset_keys(instance: DagsterInstance, run: DagsterRun) -> frozenset[
     records = instance.get_records_for_run(
         run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED
     ).records
-    return frozenset(
-        record.asset_key for record in records if record.asset_key is not None
-    )
+    return frozenset(record.asset_key for record in records if record.asset_key is not None)
 
 
 def is_archival_run(instance: DagsterInstance, run: DagsterRun) -> bool:

@@ -12,7 +12,7 @@ from dagster import DagsterInstance, execute_job, reconstructable
 from archiver_dagster.definitions import archive_dataset_job_def
 from archiver_dagster.devstack.seed import SciCatSeeder, sample_files, upload_files
 from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
-from archiver_dagster.partitions import datasets_partitions
+from archiver_dagster.partitions import DATASETS
 from archiver_dagster.pools import apply_pool_limits, configured_pool_limits
 
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -51,7 +51,7 @@ def run_demo(root: Path, files: int, file_size: int) -> int:
         with DagsterInstance.get() as instance:
             limits = apply_pool_limits(instance, configured_pool_limits())
             say(f"pool limits: {limits}")
-            instance.add_dynamic_partitions(datasets_partitions.name, [pid])
+            instance.add_dynamic_partitions(DATASETS, [pid])
             say(f"archiving {pid} (archive_dataset_job, multiprocess executor) ...")
             started = time.monotonic()
             with execute_job(
@@ -86,9 +86,12 @@ def report(stack: LocalStack, pid: str, success: bool, seconds: float) -> None:
         path = stack.lts_root / block["archiveId"]
         on_lts = "on LTS" if path.is_file() else "MISSING on LTS"
         say(f"  {path} ({block['packedSize']} bytes, {on_lts})")
-    say(f"checksums:      {files} member {blocks[0]['chkAlg'] if blocks else ''} checksums verified "
-        "from the LTS media" if success else "checksums:      not verified")
-    say(f"SciCat:         archiveStatusMessage={lifecycle.get('archiveStatusMessage')}, "
-        f"archivable={lifecycle.get('archivable')}, retrievable={lifecycle.get('retrievable')}")
+    algorithm = blocks[0]["chkAlg"] if blocks else ""
+    verified = f"{files} member {algorithm} checksums + {len(blocks)} tar checksums, read back"
+    say(f"checksums:      {verified if success else 'not verified'}")
+    say(
+        f"SciCat:         archiveStatusMessage={lifecycle.get('archiveStatusMessage')}, "
+        f"archivable={lifecycle.get('archivable')}, retrievable={lifecycle.get('retrievable')}"
+    )
     say(f"landing zone:   {left} objects left")
     say(f"throughput:     {size / 1e6 / seconds:.1f} MB/s end to end (incl. Dagster start-up)")

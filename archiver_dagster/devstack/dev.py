@@ -11,7 +11,7 @@ from dagster import DagsterInstance
 from archiver_dagster.devstack.demo import prepare_dagster_home, say
 from archiver_dagster.devstack.seed import SciCatSeeder, sample_files, upload_files
 from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
-from archiver_dagster.partitions import datasets_partitions
+from archiver_dagster.partitions import DATASETS
 from archiver_dagster.pools import apply_pool_limits, configured_pool_limits
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ def seed_sample(stack: LocalStack, instance: DagsterInstance) -> None:
             SAMPLE_PID, files
         )
     upload_files(stack.s3.client(), LANDING_ZONE_BUCKET, "openem-network", SAMPLE_PID, files)
-    instance.add_dynamic_partitions(datasets_partitions.name, [SAMPLE_PID])
+    instance.add_dynamic_partitions(DATASETS, [SAMPLE_PID])
 
 
 def run_dev(root: Path, port: int) -> int:

@@ -11,7 +11,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 
 ACCESS_KEY_ID = "devstack-access-key"
-SECRET_ACCESS_KEY = "devstack-secret-key"  # noqa: S105 - a local test server's fixed credential
+SECRET_ACCESS_KEY = "devstack-secret-key"
 REGION = "eu-west-1"
 
 

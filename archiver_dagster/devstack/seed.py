@@ -55,7 +55,7 @@ class SciCatSeeder:
         response = self.session.post(f"{self.base}{path}", json=body, timeout=10)
         if response.status_code >= 400:
             raise RuntimeError(f"POST {path} answered {response.status_code}: {response.text}")
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
     def create_dataset(self, pid: str, files: Iterable[SampleFile]) -> None:
         """Creates a raw dataset and one origdatablock listing `files`."""
@@ -80,8 +80,14 @@ class SciCatSeeder:
                 "size": sum(file.size for file in file_list),
                 "ownerGroup": SEED_OWNER_GROUP,
                 "dataFileList": [
-                    {"path": file.path, "size": file.size, "time": now, "uid": "1000",
-                     "gid": "1000", "perm": "-rw-r--r--"}
+                    {
+                        "path": file.path,
+                        "size": file.size,
+                        "time": now,
+                        "uid": "1000",
+                        "gid": "1000",
+                        "perm": "-rw-r--r--",
+                    }
                     for file in file_list
                 ],
             },

@@ -7,7 +7,7 @@ from archiver_dagster.devstack.s3_server import ACCESS_KEY_ID, REGION, SECRET_AC
 from archiver_dagster.devstack.scicat_sim import SciCatSimulator
 
 SCICAT_USER = "archiver"
-SCICAT_PASSWORD = "archiver-password"  # noqa: S105 - the simulator's local account
+SCICAT_PASSWORD = "archiver-password"
 LANDING_ZONE_BUCKET = "landingzone"
 RETRIEVAL_BUCKET = "retrieval"
 

@@ -14,8 +14,8 @@ from urllib3.util.retry import Retry
 from archiver_dagster.errors import ArchiverSystemError, UserError
 from archiver_dagster.scicat.models import (
     CreateDatablock,
-    Dataset,
     Datablock,
+    Dataset,
     LifecycleUpdate,
     OrigDatablock,
 )
@@ -127,7 +127,11 @@ class SciCatClient:
             headers = self._auth_header() if authenticated else {}
             try:
                 response = self._session.request(
-                    method, url, json=json_body, params=params, headers=headers,
+                    method,
+                    url,
+                    json=json_body,
+                    params=params,
+                    headers=headers,
                     timeout=self._timeout_s,
                 )
             except requests.RequestException as error:
@@ -180,7 +184,9 @@ class SciCatClient:
     def delete_datablock(self, pid: str, datablock_id: str) -> None:
         """Deletes one datablock of the dataset; a datablock already gone is not an error."""
         try:
-            self._send("DELETE", f"{self._dataset_url(pid)}/datablocks/{quote_segment(datablock_id)}")
+            self._send(
+                "DELETE", f"{self._dataset_url(pid)}/datablocks/{quote_segment(datablock_id)}"
+            )
         except SciCatNotFoundError:
             return
 

@@ -37,7 +37,7 @@ class _Request(BaseModel):
 
 
 class DataFile(_Response):
-    """One file of an (orig)datablock's `dataFileList` (read from origdatablocks, sent in datablocks)."""
+    """One file of an (orig)datablock's `dataFileList` (read, and sent in datablocks)."""
 
     path: str
     size: int = Field(ge=0)

@@ -2,9 +2,9 @@
 
 import io
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import IO, Any
+from typing import Any, BinaryIO, cast
 
 from dagster import ConfigurableResource
 from dagster_aws.s3 import S3Resource
@@ -52,7 +52,9 @@ class LandingZoneResource(ConfigurableResource):
         except Exception as error:
             raise LandingZoneError(f"cannot list s3://{self.bucket}/{prefix}: {error}") from error
 
-    def open_raw_files(self, pid: str, files: Iterable[tuple[str, int]]) -> Iterator[IO[bytes]]:
+    def open_raw_files(
+        self, pid: str, files: Iterable[tuple[str, int]]
+    ) -> Generator[BinaryIO, None, None]:
         """Yields a readable stream per `(relative path, size)`, in the given order.
 
         Small objects are downloaded ahead by `download_concurrency` threads sharing one client;
@@ -60,7 +62,7 @@ class LandingZoneResource(ConfigurableResource):
         """
         prefix = self.layout(pid).raw_files_key
         client = self.s3.get_client()
-        window: deque[Future[IO[bytes]]] = deque()
+        window: deque[Future[BinaryIO]] = deque()
         with ThreadPoolExecutor(max_workers=self.download_concurrency) as pool:
             for path, size in files:
                 window.append(pool.submit(self._fetch, client, prefix + path, size))
@@ -71,12 +73,12 @@ class LandingZoneResource(ConfigurableResource):
                 with window.popleft().result() as stream:
                     yield stream
 
-    def _fetch(self, client: Any, key: str, size: int) -> IO[bytes]:
+    def _fetch(self, client: Any, key: str, size: int) -> BinaryIO:
         try:
             body = client.get_object(Bucket=self.bucket, Key=key)["Body"]
             if size <= PREFETCH_MAX_BYTES:
                 return io.BytesIO(body.read())
-            return body  # type: ignore[no-any-return]
+            return cast(BinaryIO, body)
         except Exception as error:
             raise LandingZoneError(f"cannot read s3://{self.bucket}/{key}: {error}") from error
 

@@ -4,7 +4,7 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import IO
+from typing import BinaryIO, cast
 
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field, field_validator
@@ -73,14 +73,17 @@ class LTSResource(ConfigurableResource):
         default="20", description="Free space kept, in % (LTS_FREE_SPACE_PERCENTAGE)."
     )
     free_space_timeout_s: int = Field(
-        default=86400, description="Longest wait for free space (ARCHIVER_LTS_FREE_SPACE_TIMEOUT_S)."
+        default=86400,
+        description="Longest wait for free space (ARCHIVER_LTS_FREE_SPACE_TIMEOUT_S).",
     )
     file_timeout_s: int = Field(
-        default=600, description="Longest wait for a file to be readable (ARCHIVER_LTS_FILE_TIMEOUT_S)."
+        default=600,
+        description="Longest wait for a file to be readable (ARCHIVER_LTS_FILE_TIMEOUT_S).",
     )
     read_retries: int = Field(default=5, description="Read-back retries after an I/O error.")
     read_retry_delay_s: int = Field(
-        default=60, description="First read-back retry delay, doubling (ARCHIVER_LTS_READ_RETRY_DELAY_S)."
+        default=60,
+        description="First read-back retry delay, doubling (ARCHIVER_LTS_READ_RETRY_DELAY_S).",
     )
     wait_before_verify_s: int = Field(
         default=180, description="Settle time before read-back (ARCHIVER_LTS_WAIT_BEFORE_VERIFY_S)."
@@ -144,7 +147,7 @@ class LTSResource(ConfigurableResource):
             raise LtsError(f"cannot write {dest}: {error}") from error
         return dest
 
-    def open_uncached(self, archive_id: str, expected_size: int) -> IO[bytes]:
+    def open_uncached(self, archive_id: str, expected_size: int) -> BinaryIO:
         """Opens a datablock for read-back from the media, waiting until it is readable."""
         path = self.path_of(archive_id)
         deadline = time.monotonic() + self.file_timeout_s
@@ -153,7 +156,7 @@ class LTSResource(ConfigurableResource):
             try:
                 if path.stat().st_size == expected_size:
                     drop_page_cache(path)
-                    return path.open("rb", buffering=0)
+                    return cast(BinaryIO, path.open("rb", buffering=0))
                 problem = f"has {path.stat().st_size} bytes, expected {expected_size}"
             except OSError as error:
                 problem = f"is not readable: {error}"

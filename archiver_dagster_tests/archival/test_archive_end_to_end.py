@@ -1,6 +1,4 @@
-import io
 import tarfile
-from pathlib import Path
 
 from dagster import DagsterInstance, materialize
 
@@ -13,7 +11,10 @@ from archiver_dagster.partitions import datasets_partitions
 def archive(instance: DagsterInstance, pid: str):
     instance.add_dynamic_partitions(datasets_partitions.name, [pid])
     return materialize(
-        archival_assets, partition_key=pid, instance=instance, resources=build_resources(),
+        archival_assets,
+        partition_key=pid,
+        instance=instance,
+        resources=build_resources(),
         raise_on_error=False,
     )
 
@@ -36,5 +37,7 @@ def test_archives_dataset_with_slash_in_pid(stack: LocalStack, instance, seed_da
             for member in tar.getmembers():
                 members[member.name] = tar.extractfile(member).read()
     assert members == {file.path: file.content() for file in files}
-    listing = stack.s3.client().list_objects_v2(Bucket=LANDING_ZONE_BUCKET, Prefix=f"openem-network/datasets/{pid}/")
+    listing = stack.s3.client().list_objects_v2(
+        Bucket=LANDING_ZONE_BUCKET, Prefix=f"openem-network/datasets/{pid}/"
+    )
     assert listing["KeyCount"] == 0

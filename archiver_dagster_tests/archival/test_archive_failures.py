@@ -1,4 +1,4 @@
-"""Failure handling: each case asserts SciCat's state, LTS and scratch cleaned, landing zone kept."""
+"""Failure handling: SciCat's state, LTS and scratch cleaned, landing zone kept, per case."""
 
 from pathlib import Path
 
@@ -33,8 +33,13 @@ class CorruptingLTSResource(LTSResource):
 
 
 def lts(stack: LocalStack, cls: type[LTSResource] = LTSResource, **fields: object) -> LTSResource:
-    settings = {"storage_root": str(stack.lts_root), "free_space_percentage": "0",
-                "file_timeout_s": 1, "read_retry_delay_s": 1, "wait_before_verify_s": 0}
+    settings = {
+        "storage_root": str(stack.lts_root),
+        "free_space_percentage": "0",
+        "file_timeout_s": 1,
+        "read_retry_delay_s": 1,
+        "wait_before_verify_s": 0,
+    }
     return cls(**{**settings, **fields})
 
 
@@ -71,7 +76,10 @@ def test_file_of_wrong_size_is_a_user_error(stack, instance, seed_dataset, uniqu
     run_failure_sensor(instance, result)
 
     assert archive_status(stack, pid) == "missingFilesError"
-    assert "size differs" in stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]["message"]
+    assert (
+        "size differs"
+        in stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]["message"]
+    )
     assert_cleaned_up(stack, pid, landing_zone_objects=2)
 
 
@@ -93,7 +101,10 @@ def test_corrupt_lts_copy_is_a_system_error_and_is_not_retried(
     run_failure_sensor(instance, result)
 
     assert archive_status(stack, pid) == "scheduleArchiveJobFailed"
-    assert stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]["errorKind"] == "system"
+    assert (
+        stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]["errorKind"]
+        == "system"
+    )
     assert_cleaned_up(stack, pid, landing_zone_objects=6)
 
 
@@ -107,7 +118,9 @@ def test_full_lts_is_a_system_error(stack, instance, seed_dataset, unique_pid):
     run_failure_sensor(instance, result)
 
     assert archive_status(stack, pid) == "scheduleArchiveJobFailed"
-    assert "margin" in stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]["message"]
+    assert (
+        "margin" in stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]["message"]
+    )
     assert_cleaned_up(stack, pid, landing_zone_objects=6)
 
 
@@ -117,8 +130,12 @@ def test_scicat_down_fails_the_run_and_cleanup_waits_for_scicat(
     pid = unique_pid()
     seed_dataset(pid)
     unreachable = SciCatResource(
-        endpoint="http://127.0.0.1:9", username="archiver", password="archiver-password",
-        retries=1, backoff_s=0.01, timeout_s=2,
+        endpoint="http://127.0.0.1:9",
+        username="archiver",
+        password="archiver-password",
+        retries=1,
+        backoff_s=0.01,
+        timeout_s=2,
     )
 
     result = archive(instance, pid, {"scicat": unreachable})
@@ -153,7 +170,9 @@ def test_invalid_pid_is_rejected_before_any_path_is_built(stack, instance, bad_p
 
     result = archive(instance, bad_pid)
     assert not result.success
-    message = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.message
+    message = next(
+        e for e in result.all_events if e.is_step_failure
+    ).step_failure_data.error.message
     assert "PID" in message
     assert not [request for request in stack.scicat.requests if "datasets" in request.path]
     run_failure_sensor(instance, result)  # reports nothing, deletes nothing
@@ -169,5 +188,8 @@ def test_file_path_escaping_the_dataset_is_a_user_error(stack, instance, seed_da
     run_failure_sensor(instance, result)
 
     assert archive_status(stack, pid) == "missingFilesError"
-    assert "outside.bin" in stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]["message"]
+    assert (
+        "outside.bin"
+        in stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]["message"]
+    )
     assert_cleaned_up(stack, pid, landing_zone_objects=2)

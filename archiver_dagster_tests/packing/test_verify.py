@@ -235,3 +235,22 @@ def test_non_positive_bufsize_rejected(sample: Sample, bufsize: int) -> None:
         digest_tar(io.BytesIO(sample.data), "sha256", bufsize=bufsize)
     with pytest.raises(ValueError, match="bufsize must be positive"):
         verify_tar(io.BytesIO(sample.data), "", [], "sha256", bufsize=bufsize)
+
+
+def test_members_only_verification_when_the_tar_checksum_is_unknown():
+    """With no recorded tar checksum, members are still checked one by one."""
+    payload = b"x" * 1000
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("a/b.bin")
+        info.size = len(payload)
+        tar.addfile(info, io.BytesIO(payload))
+    good = hashlib.md5(payload).hexdigest()
+    expected = [ExpectedMember(path="a/b.bin", size=1000, checksum=good)]
+
+    digest = verify_tar(io.BytesIO(buffer.getvalue()), None, expected, "md5")
+    assert digest.members == expected
+
+    wrong = [ExpectedMember(path="a/b.bin", size=1000, checksum="0" * 32)]
+    with pytest.raises(ChecksumMismatchError, match=r"a/b\.bin"):
+        verify_tar(io.BytesIO(buffer.getvalue()), None, wrong, "md5")

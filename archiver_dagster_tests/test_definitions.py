@@ -1,0 +1,38 @@
+"""The code location loads and holds the assets, jobs, sensors, resources and pools we expect."""
+
+import itertools
+
+from dagster import AssetKey, OpDefinition
+
+from archiver_dagster.definitions import defs
+
+ARCHIVAL = ["origdatablocks", "datablocks", "lts_datablocks", "verified_datablocks"]
+
+
+def test_assets_form_the_archival_lineage():
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert set(ARCHIVAL) <= keys
+    for upstream, downstream in itertools.pairwise(ARCHIVAL):
+        assert graph.get(AssetKey(downstream)).parent_keys == {AssetKey(upstream)}
+    for name in ARCHIVAL:
+        assert graph.get(AssetKey(name)).partitions_def.name == "datasets"
+
+
+def test_jobs_sensors_and_resources():
+    job = defs.resolve_job_def("archive_dataset_job")
+    assert job.partitions_def.name == "datasets"
+    assert defs.resolve_sensor_def("dataset_failure_sensor").default_status.value == "RUNNING"
+    assert {"scicat", "landing_zone", "lts", "packing", "manifest_io_manager"} <= set(
+        defs.resources
+    )
+
+
+def test_per_datablock_ops_run_in_the_lts_pools():
+    job = defs.resolve_job_def("archive_dataset_job")
+    pools = {node.name: node.pool for node in job.all_node_defs if isinstance(node, OpDefinition)}
+    assert pools["wait_for_lts_space"] == "lts_free_space"
+    assert pools["copy_to_lts"] == "lts_write"
+    assert pools["verify_lts_copy"] == "lts_read"
+    # The settle wait holds no pool: a read slot is never blocked by a sleeping op.
+    assert pools["settle_lts_copy"] is None
