@@ -3,31 +3,21 @@
 No I/O happens here; environment variables are resolved by Dagster at run time (`EnvVar`).
 """
 
-from dagster import (
-    AssetSelection,
-    Definitions,
-    EnvVar,
-    JobDefinition,
-    define_asset_job,
-    multiprocess_executor,
-)
+from dagster import Definitions, EnvVar, JobDefinition, multiprocess_executor
 from dagster_aws.s3 import S3Resource
 
 from archiver_dagster.archival.assets import archival_assets
+from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME, archive_dataset_job
 from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER
 from archiver_dagster.archival.resources import PackingResource
-from archiver_dagster.automation.failure_sensor import ARCHIVE_JOB_NAME, dataset_failure_sensor
+from archiver_dagster.automation.failure_sensor import dataset_failure_sensor
+from archiver_dagster.automation.intake_sensor import scicat_jobs_sensor
+from archiver_dagster.automation.status_sensor import scicat_job_status_sensor
 from archiver_dagster.io_manager import JsonManifestIOManagerFactory
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.settings import env_int_setting, env_setting
 from archiver_dagster.storage.landing_zone import LandingZoneResource
 from archiver_dagster.storage.lts import LTSResource
-
-archive_dataset_job = define_asset_job(
-    ARCHIVE_JOB_NAME,
-    selection=AssetSelection.assets(*archival_assets),
-    description="Archives one dataset (partition = SciCat PID) from the landing zone to the LTS.",
-)
 
 # Steps run in processes forked from a server that has already imported Dagster and this
 # package: ~1 s per step instead of ~3.4 s with spawn (docs/decisions.md).
@@ -56,6 +46,7 @@ def build_resources() -> dict[str, object]:
             username=EnvVar("SCICAT_USER"),
             password=EnvVar("SCICAT_PASSWORD"),
             timeout_s=env_int_setting("SCICAT_TIMEOUT_S"),
+            job_submitted_status=env_setting("ARCHIVER_JOB_SUBMITTED_STATUS"),
         ),
         "landing_zone": LandingZoneResource(
             s3=s3,
@@ -85,7 +76,7 @@ def build_resources() -> dict[str, object]:
 defs = Definitions(
     assets=archival_assets,
     jobs=[archive_dataset_job],
-    sensors=[dataset_failure_sensor],
+    sensors=[scicat_jobs_sensor, scicat_job_status_sensor, dataset_failure_sensor],
     resources=build_resources(),
     executor=executor,
 )

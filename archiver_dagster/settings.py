@@ -115,6 +115,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARCHIVER_LTS_FREE_SPACE_TIMEOUT_S", "86400", _non_negative_int, "Free-space wait"),
     Setting("ARCHIVER_LTS_READ_RETRY_DELAY_S", "60", _positive_int, "First read-back retry"),
     Setting("ARCHIVER_DOWNLOAD_CONCURRENCY", "8", _positive_int, "Parallel landing-zone GETs"),
+    Setting("ARCHIVER_SENSOR_INTERVAL_S", "30", _positive_int, "SciCat job polling interval"),
+    Setting("ARCHIVER_JOB_SUBMITTED_STATUS", "jobSubmitted", _non_empty, "Status of new jobs"),
     Setting("ARCHIVER_LTS_WRITE_LIMIT", "2", _positive_int, "Pool lts_write limit"),
     Setting("ARCHIVER_LTS_READ_LIMIT", "2", _positive_int, "Pool lts_read limit"),
     Setting("ARCHIVER_LTS_FREE_SPACE_LIMIT", "1", _positive_int, "Pool lts_free_space limit"),
@@ -151,6 +153,15 @@ def env_int_setting(name: str) -> int:
     if name in os.environ or setting.default is None:
         return EnvVar.int(name)
     return int(setting.default)
+
+
+def definition_time_int(name: str) -> int:
+    """An integer setting needed when definitions load (e.g. a sensor's interval).
+
+    Read from the environment at load; an invalid value fails the load naming the variable.
+    """
+    value = os.environ.get(name, SETTINGS_BY_NAME[name].default or "")
+    return int(parse_setting(name, value))  # type: ignore[call-overload]
 
 
 def validate_environment(environ: Mapping[str, str]) -> list[str]:

@@ -12,14 +12,14 @@ from dagster import (
 
 from archiver_dagster.archival.assets import archival_assets
 from archiver_dagster.archival.cleanup import clean_up_failed_archival
+from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME
 from archiver_dagster.archival.resources import PackingResource
+from archiver_dagster.automation.tags import PARTITION_TAG
 from archiver_dagster.errors import classify_step_failures
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.storage.landing_zone import LandingZoneResource
 from archiver_dagster.storage.lts import LTSResource
 
-PARTITION_TAG = "dagster/partition"
-ARCHIVE_JOB_NAME = "archive_dataset_job"
 ARCHIVAL_KEYS: frozenset[AssetKey] = frozenset(
     key for assets_def in archival_assets for key in assets_def.keys
 )

@@ -94,7 +94,7 @@ class SciCatClient:
         self._session.close()
 
     def _login(self) -> str:
-        response = self._send(
+        response = self.send(
             "POST",
             f"{self.base_url}/auth/login",
             json_body={"username": self._username, "password": self._password},
@@ -115,7 +115,7 @@ class SciCatClient:
             token = self._login()
         return {"Authorization": f"Bearer {token}"}
 
-    def _send(
+    def send(
         self,
         method: str,
         url: str,
@@ -123,6 +123,7 @@ class SciCatClient:
         params: Mapping[str, str] | None = None,
         authenticated: bool = True,
     ) -> requests.Response:
+        """Sends one request (retried on 429/5xx; one re-login on 401); raises `SciCatError`."""
         for attempt in (1, 2):
             headers = self._auth_header() if authenticated else {}
             try:
@@ -155,7 +156,7 @@ class SciCatClient:
     def get_dataset(self, pid: str) -> Dataset:
         """Returns the dataset; `DatasetNotFoundError` (a user error) if SciCat has none."""
         try:
-            response = self._send("GET", self._dataset_url(pid))
+            response = self.send("GET", self._dataset_url(pid))
         except SciCatNotFoundError as error:
             raise DatasetNotFoundError(f"dataset {pid!r} does not exist in SciCat") from error
         return Dataset.model_validate(response.json())
@@ -163,28 +164,28 @@ class SciCatClient:
     def update_lifecycle(self, pid: str, update: LifecycleUpdate) -> None:
         """Merges the given lifecycle fields into the dataset's lifecycle."""
         body = update.model_dump(by_alias=True, exclude_none=True, mode="json")
-        self._send("PATCH", f"{self._dataset_url(pid)}/datasetlifecycle", json_body=body)
+        self.send("PATCH", f"{self._dataset_url(pid)}/datasetlifecycle", json_body=body)
 
     def get_origdatablocks(self, pid: str) -> list[OrigDatablock]:
         """Returns the dataset's origdatablocks (the files the ingestor registered)."""
-        response = self._send("GET", f"{self._dataset_url(pid)}/origdatablocks")
+        response = self.send("GET", f"{self._dataset_url(pid)}/origdatablocks")
         return _parse_list(OrigDatablock, response)
 
     def get_datablocks(self, pid: str) -> list[Datablock]:
         """Returns the dataset's registered datablocks."""
-        response = self._send("GET", f"{self._dataset_url(pid)}/datablocks")
+        response = self.send("GET", f"{self._dataset_url(pid)}/datablocks")
         return _parse_list(Datablock, response)
 
     def create_datablock(self, pid: str, datablock: CreateDatablock) -> Datablock:
         """Registers one datablock and returns it as stored (with its SciCat id)."""
         body = datablock.model_dump(by_alias=True, exclude_none=True, mode="json")
-        response = self._send("POST", f"{self._dataset_url(pid)}/datablocks", json_body=body)
+        response = self.send("POST", f"{self._dataset_url(pid)}/datablocks", json_body=body)
         return Datablock.model_validate(response.json())
 
     def delete_datablock(self, pid: str, datablock_id: str) -> None:
         """Deletes one datablock of the dataset; a datablock already gone is not an error."""
         try:
-            self._send(
+            self.send(
                 "DELETE", f"{self._dataset_url(pid)}/datablocks/{quote_segment(datablock_id)}"
             )
         except SciCatNotFoundError:

@@ -20,6 +20,12 @@ class SciCatResource(ConfigurableResource):
     retries: int = Field(default=5, description="Retries of failed requests, exponential backoff.")
     backoff_s: float = Field(default=0.5, description="First retry delay in seconds.")
 
+    job_submitted_status: str = Field(
+        default="jobSubmitted",
+        description="Status of jobs waiting for the archiver (ARCHIVER_JOB_SUBMITTED_STATUS).",
+    )
+    jobs_page_size: int = Field(default=100, description="Jobs fetched per listing request.")
+
     def client(self) -> SciCatClient:
         """A new client for this run or tick; close it when done."""
         return SciCatClient(

@@ -1,0 +1,13 @@
+"""The Dagster job that archives one dataset (partition = PID)."""
+
+from dagster import AssetSelection, define_asset_job
+
+from archiver_dagster.archival.assets import archival_assets
+
+ARCHIVE_JOB_NAME = "archive_dataset_job"
+
+archive_dataset_job = define_asset_job(
+    ARCHIVE_JOB_NAME,
+    selection=AssetSelection.assets(*archival_assets),
+    description="Archives one dataset (partition = SciCat PID) from the landing zone to the LTS.",
+)

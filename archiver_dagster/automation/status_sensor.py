@@ -1,0 +1,101 @@
+"""`scicat_job_status_sensor`: reports each SciCat job's outcome once all its runs finished."""
+
+from datetime import UTC, datetime
+
+from dagster import DefaultSensorStatus, RunsFilter, SensorEvaluationContext, SkipReason, sensor
+from pydantic import BaseModel, ValidationError
+
+from archiver_dagster.automation.job_outcome import (
+    ROOT_RUN_ID_TAG,
+    dataset_outcomes,
+    job_runs,
+    job_verdict,
+)
+from archiver_dagster.automation.tags import JOB_ID_TAG
+from archiver_dagster.scicat.client import SciCatClient, SciCatNotFoundError
+from archiver_dagster.scicat.jobs import JobStatus, get_job, update_job
+from archiver_dagster.scicat.resource import SciCatResource
+from archiver_dagster.settings import definition_time_int
+
+
+class StatusCursor(BaseModel):
+    """Runs updated after `updated_after` are looked at; `pending` jobs are re-checked."""
+
+    updated_after: float = 0.0
+    pending: list[str] = []
+
+    @classmethod
+    def parse(cls, raw: str | None) -> "StatusCursor":
+        """Reads the sensor's cursor (empty or unreadable: start from the beginning)."""
+        if not raw:
+            return cls()
+        try:
+            return cls.model_validate_json(raw)
+        except ValidationError:
+            return cls()
+
+
+def touched_jobs(context: SensorEvaluationContext, since: float) -> tuple[set[str], float]:
+    """SciCat job ids whose runs (or re-executions) changed after `since`; the newest change."""
+    records = context.instance.get_run_records(
+        filters=RunsFilter(updated_after=datetime.fromtimestamp(since, UTC))
+    )
+    jobs: set[str] = set()
+    newest = since
+    for record in records:
+        newest = max(newest, record.update_timestamp.timestamp())
+        run = record.dagster_run
+        job_id = run.tags.get(JOB_ID_TAG)
+        if job_id is None and ROOT_RUN_ID_TAG in run.tags:
+            root = context.instance.get_run_by_id(run.tags[ROOT_RUN_ID_TAG])
+            job_id = root.tags.get(JOB_ID_TAG) if root else None
+        if job_id:
+            jobs.add(job_id)
+    return jobs, newest
+
+
+def report_job(context: SensorEvaluationContext, client: SciCatClient, job_id: str) -> bool:
+    """Sends the job's final status if all its datasets finished; returns False if it must wait."""
+    try:
+        job = get_job(client, job_id)
+    except SciCatNotFoundError:
+        context.log.warning(f"SciCat job {job_id} no longer exists; its runs are not reported")
+        return True
+    if job.status == JobStatus.SUBMITTED:
+        return False  # the intake sensor marks it inProgress first
+    outcomes = dataset_outcomes(
+        context.instance, job_runs(context.instance, job_id), [e.pid for e in job.datasets()]
+    )
+    verdict = job_verdict(job.type, outcomes)
+    if verdict is None:
+        return False
+    status, message = verdict
+    if (job.status, job.message) != (status.value, message):
+        update_job(client, job_id, status, message)
+        context.log.info(f"SciCat job {job_id}: {status.value}: {message}")
+    return True
+
+
+@sensor(
+    name="scicat_job_status_sensor",
+    minimum_interval_seconds=definition_time_int("ARCHIVER_SENSOR_INTERVAL_S"),
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Reports finishedSuccessful / finishedWithDatasetErrors / finishedUnsuccessful.",
+)
+def scicat_job_status_sensor(
+    context: SensorEvaluationContext, scicat: SciCatResource
+) -> SkipReason | None:
+    """Watches the runs of every SciCat job, whatever launched or re-executed them."""
+    cursor = StatusCursor.parse(context.cursor)
+    touched, newest = touched_jobs(context, cursor.updated_after)
+    candidates = sorted(touched | set(cursor.pending))
+    if not candidates:
+        context.update_cursor(cursor.model_dump_json())
+        return SkipReason("no SciCat job has runs that changed")
+    client = scicat.client()
+    try:
+        pending = [job_id for job_id in candidates if not report_job(context, client, job_id)]
+    finally:
+        client.close()
+    context.update_cursor(StatusCursor(updated_after=newest, pending=pending).model_dump_json())
+    return None
