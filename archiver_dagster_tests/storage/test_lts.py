@@ -1,0 +1,231 @@
+"""The LTS share on a real folder: durable copy-in, free-space wait, read-back wait, cleanup."""
+
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import pytest
+
+from archiver_dagster.errors import LtsFullError
+from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.lts import (
+    PARTIAL_SUFFIX,
+    LtsError,
+    LTSResource,
+    copy_file_durably,
+)
+
+PREFIX = "openem-network"
+PID = "20.500.12345/lts-test"
+
+
+def lts(root: Path, **fields: Any) -> LTSResource:
+    settings: dict[str, Any] = {"storage_root": str(root), "free_space_percentage": "0"}
+    return LTSResource(**{**settings, **fields})
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    folder = tmp_path / "lts"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def tar(tmp_path: Path) -> Path:
+    path = tmp_path / "scratch" / "block.tar"
+    path.parent.mkdir()
+    path.write_bytes(os.urandom(3 * 1024 * 1024 + 17))
+    return path
+
+
+@pytest.fixture
+def timers() -> Iterator[list[threading.Timer]]:
+    started: list[threading.Timer] = []
+    yield started
+    for timer in started:
+        timer.cancel()
+        timer.join()
+
+
+def later(timers: list[threading.Timer], seconds: float, action) -> None:
+    timer = threading.Timer(seconds, action)
+    timers.append(timer)
+    timer.start()
+
+
+def test_copy_file_durably_copies_identically(tar: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "copy.tar"
+    assert copy_file_durably(tar, dest) == tar.stat().st_size
+    assert dest.read_bytes() == tar.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.tar", "scratch"]  # no .partial
+
+
+def test_copy_file_durably_replaces_existing_and_copies_empty(tmp_path: Path) -> None:
+    source, dest = tmp_path / "empty", tmp_path / "dest"
+    source.write_bytes(b"")
+    dest.write_bytes(b"old content")
+    assert copy_file_durably(source, dest) == 0
+    assert dest.read_bytes() == b""
+    assert not dest.with_name(dest.name + PARTIAL_SUFFIX).exists()
+
+
+def test_copy_file_durably_missing_source_leaves_nothing(tmp_path: Path) -> None:
+    dest = tmp_path / "dest"
+    with pytest.raises(FileNotFoundError):
+        copy_file_durably(tmp_path / "missing", dest)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_store_creates_nested_folders(root: Path, tar: Path) -> None:
+    resource = lts(root)
+    archive_id = DatasetLayout(PREFIX, PID).archive_id(0)
+    dest = resource.store(tar, archive_id)
+    assert dest == root / (
+        "openem-network/datasets/20.500.12345/lts-test/datablocks/20.500.12345-lts-test_0.tar"
+    )
+    assert dest == root / archive_id == resource.path_of(archive_id)
+    assert dest.read_bytes() == tar.read_bytes()
+    assert [p.name for p in dest.parent.iterdir()] == ["20.500.12345-lts-test_0.tar"]
+    assert dest.parent == resource.dataset_folder(PID)
+
+
+def test_store_missing_source_is_an_lts_error(root: Path, tmp_path: Path) -> None:
+    archive_id = DatasetLayout(PREFIX, PID).archive_id(0)
+    with pytest.raises(LtsError, match=f"^{re.escape(f'cannot write {root / archive_id}: ')}"):
+        lts(root).store(tmp_path / "missing.tar", archive_id)
+
+
+def test_store_unwritable_root_is_an_lts_error(tmp_path: Path, tar: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_bytes(b"")
+    with pytest.raises(LtsError, match="cannot write"):
+        lts(blocker).store(tar, DatasetLayout(PREFIX, PID).archive_id(0))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=LtsError,
+    reason="validate_pid accepts PIDs up to 512 characters, but the tar name repeats the PID: "
+    "a valid ~250-character PID gives a name over NAME_MAX (255), so store() fails with "
+    "ENAMETOOLONG (a system error, retried) instead of the PID being refused up front",
+)
+def test_store_long_valid_pid(root: Path, tar: Path) -> None:
+    layout = DatasetLayout(PREFIX, "20.500.12345/" + "x" * 250)  # accepted
+    assert lts(root).store(tar, layout.archive_id(0)).exists()
+
+
+def test_free_space_percentage_is_validated() -> None:
+    with pytest.raises(pydantic.ValidationError, match="LTS_FREE_SPACE_PERCENTAGE='100'"):
+        LTSResource(storage_root="/lts", free_space_percentage="100")
+
+
+def test_has_room_for(root: Path) -> None:
+    free = shutil.disk_usage(root).free
+    assert lts(root).has_room_for(1024)
+    assert not lts(root).has_room_for(free + 1024 * 1024 * 1024)
+    assert not lts(root, free_space_percentage="99.999").has_room_for(0)
+
+
+def test_wait_for_room_returns_at_once_when_there_is_room(root: Path) -> None:
+    assert lts(root).wait_for_room(1024) < 0.5
+
+
+def test_wait_for_room_gives_up_after_timeout(root: Path) -> None:
+    resource = lts(root, free_space_percentage="99.999", free_space_timeout_s=1)
+    started = time.monotonic()
+    with pytest.raises(LtsFullError) as info:
+        resource.wait_for_room(4096)
+    assert 0.9 <= time.monotonic() - started < 3
+    message = str(info.value)
+    assert message.startswith(f"LTS {root} has ")
+    assert "writing 4096 bytes would break the 99.999% margin (waited 1 s)" in message
+
+
+def test_open_uncached_waits_for_a_file_that_appears(
+    root: Path, timers: list[threading.Timer]
+) -> None:
+    archive_id = DatasetLayout(PREFIX, PID).archive_id(0)
+    path = root / archive_id
+    path.parent.mkdir(parents=True)
+    later(timers, 1.0, lambda: path.write_bytes(b"0123456789"))
+    started = time.monotonic()
+    with lts(root, file_timeout_s=5).open_uncached(archive_id, 10) as stream:
+        assert stream.read() == b"0123456789"
+    assert 0.9 <= time.monotonic() - started < 4
+
+
+def test_open_uncached_waits_until_the_size_is_complete(
+    root: Path, timers: list[threading.Timer]
+) -> None:
+    archive_id = DatasetLayout(PREFIX, PID).archive_id(1)
+    path = root / archive_id
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"01234")
+
+    def finish() -> None:
+        with path.open("ab") as handle:
+            handle.write(b"56789")
+
+    later(timers, 1.0, finish)
+    with lts(root, file_timeout_s=5).open_uncached(archive_id, 10) as stream:
+        assert stream.read() == b"0123456789"
+
+
+def test_open_uncached_times_out_when_file_never_appears(root: Path) -> None:
+    archive_id = DatasetLayout(PREFIX, PID).archive_id(0)
+    started = time.monotonic()
+    with pytest.raises(LtsError) as info:
+        lts(root, file_timeout_s=1).open_uncached(archive_id, 10)
+    assert 0.9 <= time.monotonic() - started < 3
+    message = str(info.value)
+    assert message.startswith(f"{root / archive_id} is not readable: ")
+    assert message.endswith(" after 1 s")
+
+
+def test_open_uncached_times_out_on_wrong_size(root: Path) -> None:
+    archive_id = DatasetLayout(PREFIX, PID).archive_id(0)
+    path = root / archive_id
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"abc")
+    with pytest.raises(LtsError) as info:
+        lts(root, file_timeout_s=0).open_uncached(archive_id, 10)
+    assert str(info.value) == f"{path} has 3 bytes, expected 10 after 0 s"
+
+
+def test_remove_dataset(root: Path, tar: Path) -> None:
+    resource = lts(root)
+    nested, sibling = f"{PID}/q", f"{PID}c"
+    for pid in (PID, nested, sibling):
+        resource.store(tar, DatasetLayout(PREFIX, pid).archive_id(0))
+    assert resource.remove_dataset(PID) is True
+    assert not resource.dataset_folder(PID).exists()
+    assert resource.dataset_folder(nested).is_dir()
+    assert resource.dataset_folder(sibling).is_dir()
+    assert resource.remove_dataset(PID) is False
+
+
+def test_remove_stale_keeps_only_named_files(root: Path, tar: Path) -> None:
+    resource = lts(root)
+    layout = DatasetLayout(PREFIX, PID)
+    for index in range(3):
+        resource.store(tar, layout.archive_id(index))
+    folder = resource.dataset_folder(PID)
+    (folder / (layout.datablock_name(3) + PARTIAL_SUFFIX)).write_bytes(b"half")
+    keep = {layout.datablock_name(0), layout.datablock_name(2)}
+    assert resource.remove_stale(PID, keep) == [
+        layout.datablock_name(1),
+        layout.datablock_name(3) + PARTIAL_SUFFIX,
+    ]
+    assert {path.name for path in folder.iterdir()} == keep
+    assert resource.remove_stale(PID, keep) == []
+
+
+def test_remove_stale_without_folder_is_empty(root: Path) -> None:
+    assert lts(root).remove_stale(PID, set()) == []
