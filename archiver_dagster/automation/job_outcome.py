@@ -9,7 +9,6 @@ from archiver_dagster.automation.tags import JOB_ID_TAG, PARTITION_TAG
 from archiver_dagster.errors import ErrorKind, classify_step_failures
 from archiver_dagster.scicat.jobs import JobStatus
 
-ROOT_RUN_ID_TAG = "dagster/root_run_id"
 MAX_MESSAGE_CHARS = 4000
 
 
@@ -33,16 +32,9 @@ class DatasetOutcome:
 
 
 def job_runs(instance: DagsterInstance, job_id: str) -> list[DagsterRun]:
-    """The job's runs and their re-executions (which may not carry our tags), newest first."""
-    records = {
-        record.dagster_run.run_id: record
-        for record in instance.get_run_records(filters=RunsFilter(tags={JOB_ID_TAG: job_id}))
-    }
-    roots = {record.dagster_run.root_run_id or run_id for run_id, record in records.items()}
-    for root in roots:
-        for record in instance.get_run_records(filters=RunsFilter(tags={ROOT_RUN_ID_TAG: root})):
-            records.setdefault(record.dagster_run.run_id, record)
-    ordered = sorted(records.values(), key=lambda record: record.create_timestamp, reverse=True)
+    """The job's runs (re-executions included once adopted by the sensor), newest first."""
+    records = instance.get_run_records(filters=RunsFilter(tags={JOB_ID_TAG: job_id}))
+    ordered = sorted(records, key=lambda record: record.create_timestamp, reverse=True)
     return [record.dagster_run for record in ordered]
 
 

@@ -5,13 +5,8 @@ from datetime import UTC, datetime
 from dagster import DefaultSensorStatus, RunsFilter, SensorEvaluationContext, SkipReason, sensor
 from pydantic import BaseModel, ValidationError
 
-from archiver_dagster.automation.job_outcome import (
-    ROOT_RUN_ID_TAG,
-    dataset_outcomes,
-    job_runs,
-    job_verdict,
-)
-from archiver_dagster.automation.tags import JOB_ID_TAG
+from archiver_dagster.automation.job_outcome import dataset_outcomes, job_runs, job_verdict
+from archiver_dagster.automation.tags import JOB_ID_TAG, JOB_TYPE_TAG, job_run_tags
 from archiver_dagster.scicat.client import SciCatClient, SciCatNotFoundError
 from archiver_dagster.scicat.jobs import JobStatus, get_job, update_job
 from archiver_dagster.scicat.resource import SciCatResource
@@ -36,7 +31,11 @@ class StatusCursor(BaseModel):
 
 
 def touched_jobs(context: SensorEvaluationContext, since: float) -> tuple[set[str], float]:
-    """SciCat job ids whose runs (or re-executions) changed after `since`; the newest change."""
+    """SciCat job ids whose runs changed after `since`, and the newest change seen.
+
+    A re-execution launched from the UI need not carry our tags; it is adopted here (tagged
+    with its root run's SciCat job) so that the job's outcome and the UI both include it.
+    """
     records = context.instance.get_run_records(
         filters=RunsFilter(updated_after=datetime.fromtimestamp(since, UTC))
     )
@@ -46,9 +45,12 @@ def touched_jobs(context: SensorEvaluationContext, since: float) -> tuple[set[st
         newest = max(newest, record.update_timestamp.timestamp())
         run = record.dagster_run
         job_id = run.tags.get(JOB_ID_TAG)
-        if job_id is None and ROOT_RUN_ID_TAG in run.tags:
-            root = context.instance.get_run_by_id(run.tags[ROOT_RUN_ID_TAG])
-            job_id = root.tags.get(JOB_ID_TAG) if root else None
+        if job_id is None and run.root_run_id:
+            root = context.instance.get_run_by_id(run.root_run_id)
+            if root is not None and JOB_ID_TAG in root.tags:
+                job_id = root.tags[JOB_ID_TAG]
+                adopted = job_run_tags(job_id, root.tags.get(JOB_TYPE_TAG, ""))
+                context.instance.add_run_tags(run.run_id, adopted)
         if job_id:
             jobs.add(job_id)
     return jobs, newest

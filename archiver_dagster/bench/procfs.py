@@ -1,0 +1,108 @@
+"""Process accounting from /proc: storage I/O counters, peak RSS, descendants, file systems.
+
+`read_bytes`/`write_bytes` count what reached the block layer (page-cache hits are free,
+sockets never count); when a process is reaped its counters are added to its parent's, so
+the counters of a live ancestor include every descendant that has already exited.
+"""
+
+import threading
+from pathlib import Path
+
+IO_FIELDS = ("rchar", "wchar", "read_bytes", "write_bytes", "cancelled_write_bytes")
+
+
+def read_io(pid: int | str = "self") -> dict[str, int]:
+    """The /proc/<pid>/io counters (zeros if the process is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/io").read_text()
+    except OSError:
+        return dict.fromkeys(IO_FIELDS, 0)
+    values = dict(line.split(": ") for line in text.splitlines() if ": " in line)
+    return {field: int(values.get(field, 0)) for field in IO_FIELDS}
+
+
+def add_io(total: dict[str, int], more: dict[str, int], sign: int = 1) -> dict[str, int]:
+    """Adds (or subtracts) one set of counters to another, in place; returns it."""
+    for field in IO_FIELDS:
+        total[field] = total.get(field, 0) + sign * more.get(field, 0)
+    return total
+
+
+def parent_of(pid: int) -> int | None:
+    """The parent pid of `pid`, or None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def descendants(root: int) -> list[int]:
+    """Live descendants of `root` (not `root` itself)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (ppid := parent_of(int(entry.name))) is not None:
+            children.setdefault(ppid, []).append(int(entry.name))
+    found: list[int] = []
+    stack = [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def peak_rss_bytes(pid: int | str = "self") -> int:
+    """VmHWM (peak resident set size) of a process in bytes, 0 if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def filesystem_type(path: Path) -> str:
+    """The type of the file system holding `path` (longest matching mount point)."""
+    target = str(path.resolve())
+    best, best_type = "", "unknown"
+    for line in Path("/proc/mounts").read_text().splitlines():
+        fields = line.split()
+        mount, fs_type = fields[1], fields[2]
+        inside = target == mount or target.startswith(mount.rstrip("/") + "/")
+        if inside and len(mount) > len(best):
+            best, best_type = mount, fs_type
+    return best_type
+
+
+class RssSampler:
+    """Samples the peak RSS of a process tree every `interval_s` in a background thread."""
+
+    def __init__(self, root: int, interval_s: float = 0.02) -> None:
+        self.root = root
+        self.interval_s = interval_s
+        self.peaks: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for pid in [self.root, *descendants(self.root)]:
+                if rss := peak_rss_bytes(pid):
+                    self.peaks[pid] = max(self.peaks.get(pid, 0), rss)
+            self._stop.wait(self.interval_s)
+
+    def start(self) -> "RssSampler":
+        """Starts sampling."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stops sampling and waits for the thread."""
+        self._stop.set()
+        self._thread.join()
+
+    def largest_other_than_root(self) -> int:
+        """The largest peak RSS among the root's descendants (step processes)."""
+        return max((rss for pid, rss in self.peaks.items() if pid != self.root), default=0)
