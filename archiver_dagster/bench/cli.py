@@ -20,6 +20,7 @@ from typing import Any
 from dagster import DagsterInstance
 
 from archiver_dagster.bench import dataset, floor, procfs, report
+from archiver_dagster.bench.worker import EXECUTORS
 from archiver_dagster.devstack.demo import prepare_dagster_home
 from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.partitions import DATASETS
@@ -37,7 +38,7 @@ def say(text: str = "") -> None:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(prog="python -m archiver_dagster.bench", description=__doc__)
-    parser.add_argument("--shape", choices=("large", "small", "both"), default="both")
+    parser.add_argument("--shape", choices=("large", "small", "both", "none"), default="both")
     parser.add_argument("--total-gib", type=float, default=2.0, help="dataset size (GiB)")
     parser.add_argument("--file-mib", type=float, default=None, help="override the file size")
     parser.add_argument("--repeat", type=int, default=3, help="runs per shape (median)")
@@ -57,16 +58,22 @@ def run_worker(home: Path, pid: str, executor: str, out: Path) -> dict[str, Any]
     """Archives `pid` in a worker process; returns its report plus sampled peak RSS."""
     command = [sys.executable, "-m", "archiver_dagster.bench.worker"]
     command += ["--pid", pid, "--executor", executor, "--out", str(out)]
-    process = subprocess.Popen(command, env={**os.environ, "DAGSTER_HOME": str(home)})
-    sampler = procfs.RssSampler(process.pid).start()
-    try:
-        process.wait()
-    finally:
-        sampler.stop()
-    if not out.is_file():
-        raise RuntimeError(f"benchmark worker exited with {process.returncode} and no report")
+    log = out.with_suffix(".log")
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            command, env={**os.environ, "DAGSTER_HOME": str(home)}, stderr=stderr
+        )
+        sampler = procfs.RssSampler(process.pid).start()
+        try:
+            process.wait()
+        finally:
+            sampler.stop()
+    if not out.is_file() or process.returncode:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"benchmark worker exited with {process.returncode}:\n{tail}")
     result: dict[str, Any] = json.loads(out.read_text())
     result["worker_peak_rss"] = max(result["worker_max_rss"], sampler.peaks.get(process.pid, 0))
+    result["sampled_worker_peak_rss"] = sampler.peaks.get(process.pid, 0)
     result["step_peak_rss"] = sampler.largest_other_than_root()
     return result
 
@@ -113,7 +120,7 @@ def benchmark(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         machine = floor.disk_floor(stack.scratch_root, probe)
         machine[f"checksum_{args.checksum}_1core"] = floor.checksum_floor(args.checksum)
         results["floor"] = machine
-        names = ("large", "small") if args.shape == "both" else (args.shape,)
+        names = {"both": ("large", "small"), "none": ()}.get(args.shape, (args.shape,))
         for name in names:
             shape = dataset.make_shape(name, args.total_gib, args.file_mib)
             runs, s3_floor = archive_runs(stack, home, shape, args, args.repeat)
@@ -122,7 +129,7 @@ def benchmark(root: Path, args: argparse.Namespace) -> dict[str, Any]:
             summary |= {"label": shape.label(), "payload_bytes": shape.total, "s3_get": s3_floor}
             results["shapes"][name] = summary | {"raw_runs": runs}
         overhead: dict[str, Any] = {}
-        executors = ("multiprocess", "in_process") if args.overhead_repeat else ()
+        executors = EXECUTORS if args.overhead_repeat else ()
         for executor in executors:
             tiny_args = argparse.Namespace(**(vars(args) | {"executor": executor}))
             runs, _ = archive_runs(

@@ -21,8 +21,10 @@ def summarize(runs: list[dict[str, Any]], payload: int, floor: dict[str, float])
         seconds = median(spans)
         rate = payload / MB / seconds if seconds else 0.0
         stage_floor = floor.get(STAGE_FLOORS[stage], 0.0)
+        op_s = median([run["stages"][stage]["op_s"] for run in runs if stage in run["stages"]])
         stages[stage] = {
             "seconds": seconds,
+            "op_seconds_sum": op_s,
             "mb_s": rate,
             "floor_mb_s": stage_floor,
             "ratio": rate / stage_floor if stage_floor else 0.0,
@@ -58,12 +60,13 @@ def summarize(runs: list[dict[str, Any]], payload: int, floor: dict[str, float])
 
 def format_shape(title: str, summary: dict[str, Any]) -> str:
     """The table of one shape."""
-    lines = [title, f"{'stage':<18}{'seconds':>9}{'MB/s':>9}{'floor MB/s':>12}{'ratio':>7}"]
+    header = f"{'stage':<18}{'seconds':>9}{'MB/s':>9}{'floor MB/s':>12}{'ratio':>7}{'op s':>8}"
+    lines = [title, header]
     rows = [*summary["stages"].items(), ("total (end to end)", summary["total"])]
     for name, row in rows:
         lines.append(
             f"{name:<18}{row['seconds']:>9.2f}{row['mb_s']:>9.1f}"
-            f"{row['floor_mb_s']:>12.1f}{row['ratio']:>7.2f}"
+            f"{row['floor_mb_s']:>12.1f}{row['ratio']:>7.2f}{row.get('op_seconds_sum', 0.0):>8.2f}"
         )
     lines.append(
         f"Dagster run (RUN_START..RUN_SUCCESS): {summary['total']['run_seconds']:.2f} s, "
@@ -78,6 +81,7 @@ def format_shape(title: str, summary: dict[str, Any]) -> str:
         f"peak RSS: run worker {summary['peak_rss_worker_mb']:.0f} MB, "
         f"largest step process {summary['peak_rss_step_mb']:.0f} MB"
     )
+    lines.append("(seconds: first step start to last step end; op s: summed over datablocks)")
     return "\n".join(lines)
 
 

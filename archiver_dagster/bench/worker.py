@@ -9,7 +9,6 @@ included in its own). Nothing here runs in production.
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -19,12 +18,15 @@ from typing import Any
 from dagster import DagsterEventType, DagsterInstance, execute_job, reconstructable
 
 from archiver_dagster.bench import procfs
+from archiver_dagster.bench.jobs import preloaded_job_def
 from archiver_dagster.definitions import archive_dataset_job_def
 
+EXECUTORS = ("multiprocess", "in_process", "preload_defs")
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 STAGE_OPS = {"pack": "pack_datablock", "copy": "copy_to_lts", "verify": "verify_lts_copy"}
 _STEP_EVENTS = {DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS}
 _RUN_EVENTS = {DagsterEventType.RUN_START, DagsterEventType.RUN_SUCCESS}
+_OUTPUT = {DagsterEventType.STEP_OUTPUT}
 
 
 def op_of(step_key: str) -> str:
@@ -32,15 +34,25 @@ def op_of(step_key: str) -> str:
     return step_key.split("[", 1)[0].rsplit(".", 1)[-1]
 
 
+def _op_seconds(event: Any) -> float:
+    """The `seconds` an op recorded in its output metadata (0 if none)."""
+    data = event.dagster_event.step_output_data if event.dagster_event else None
+    value = data.metadata.get("seconds") if data is not None else None
+    return float(value.value) if value is not None else 0.0
+
+
 def stage_spans(instance: DagsterInstance, run_id: str) -> dict[str, Any]:
-    """Per stage: wall span (first start to last success) and summed step seconds."""
+    """Per stage: wall span (first start to last success), step seconds and op seconds."""
     starts: dict[str, float] = {}
     ends: dict[str, float] = {}
-    run: dict[str, float] = {}
-    for event in instance.all_logs(run_id, of_type=_STEP_EVENTS | _RUN_EVENTS):
+    op_seconds: dict[str, float] = {}
+    run: dict[DagsterEventType, float] = {}
+    for event in instance.all_logs(run_id, of_type=_STEP_EVENTS | _RUN_EVENTS | _OUTPUT):
         kind = event.dagster_event_type
         if kind in _RUN_EVENTS:
-            run[kind.value] = event.timestamp
+            run[kind] = event.timestamp
+        elif kind == DagsterEventType.STEP_OUTPUT and event.step_key:
+            op_seconds[event.step_key] = _op_seconds(event)
         elif event.step_key:
             target = starts if kind == DagsterEventType.STEP_START else ends
             target[event.step_key] = event.timestamp
@@ -51,11 +63,12 @@ def stage_spans(instance: DagsterInstance, run_id: str) -> dict[str, Any]:
             stages[stage] = {
                 "span_s": max(ends[k] for k in keys) - min(starts[k] for k in keys),
                 "step_s": sum(ends[k] - starts[k] for k in keys),
+                "op_s": sum(op_seconds.get(k, 0.0) for k in keys),
                 "steps": len(keys),
             }
-    all_steps = [ends[k] - starts[k] for k in starts if k in ends]
-    stages["run_s"] = run.get("RUN_SUCCESS", 0.0) - run.get("RUN_START", 0.0)
-    stages["steps"] = len(all_steps)
+    start = run.get(DagsterEventType.RUN_START, 0.0)
+    stages["run_s"] = run.get(DagsterEventType.RUN_SUCCESS, start) - start
+    stages["steps"] = sum(1 for key in starts if key in ends)
     return stages
 
 
@@ -67,8 +80,9 @@ def run_once(pid: str, executor: str) -> tuple[bool, str, DagsterInstance]:
             instance=instance, partition_key=pid, run_config=QUIET_RUN_CONFIG, raise_on_error=False
         )
         return result.success, result.run_id, instance
+    job = preloaded_job_def if executor == "preload_defs" else archive_dataset_job_def
     with execute_job(
-        reconstructable(archive_dataset_job_def),
+        reconstructable(job),
         instance=instance,
         tags={"dagster/partition": pid},
         run_config=QUIET_RUN_CONFIG,
@@ -81,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs one archival and writes its JSON report to `--out`."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pid", required=True)
-    parser.add_argument("--executor", choices=("multiprocess", "in_process"), required=True)
+    parser.add_argument("--executor", choices=EXECUTORS, required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     io_before = procfs.read_io()
@@ -97,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "wall_s": wall_s,
         "stages": stage_spans(instance, run_id),
         "io": io,
-        "worker_max_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "worker_max_rss": procfs.peak_rss_bytes(),  # VmHWM: ru_maxrss keeps the pre-exec parent's
     }
     instance.dispose()
     args.out.write_text(json.dumps(report))
