@@ -4,6 +4,7 @@ Dagster's default filesystem IO manager turns a `/` in a partition key into sub-
 value of PID `p` would be destroyed by PID `p/q`. Encoding the key whole avoids that.
 """
 
+import hashlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,11 +18,22 @@ from dagster import (
 )
 from pydantic import BaseModel, Field, TypeAdapter
 
+MAX_NAME_BYTES = 200  # file names are limited to 255 bytes; leave room for suffixes
+
 
 def encode_partition_key(key: str) -> str:
-    """A file name for a partition key: percent-encoded whole, so `/` and `..` are inert."""
+    """A file name for a partition key: percent-encoded whole, so `/` and `..` are inert.
+
+    Percent-encoding can triple a key's length; a name that would be too long for the file
+    system keeps a readable start and ends with a hash of the whole key.
+    """
     encoded = quote(key, safe="")
-    return encoded.replace(".", "%2E") if encoded in (".", "..") else encoded
+    if encoded in (".", ".."):
+        return encoded.replace(".", "%2E")
+    if len(encoded) > MAX_NAME_BYTES:
+        digest = hashlib.sha256(key.encode("utf-8", errors="surrogatepass")).hexdigest()
+        return f"{encoded[: MAX_NAME_BYTES - 65]}~{digest}"
+    return encoded
 
 
 class JsonManifestIOManager(IOManager):

@@ -7,7 +7,9 @@ from dagster import DynamicPartitionsDefinition
 DATASETS = "datasets"
 datasets_partitions = DynamicPartitionsDefinition(name=DATASETS)
 
-MAX_PID_LENGTH = 512
+# A PID names files (the tar `{pid with / -> -}_{i}.tar`, the manifest): file names are limited
+# to 255 bytes, so a longer PID is refused up front instead of failing half-way through a run.
+MAX_PID_LENGTH = 200
 
 
 class InvalidPidError(ValueError):
@@ -22,8 +24,8 @@ def validate_pid(pid: str) -> str:
     """
     if not isinstance(pid, str) or not pid:
         raise InvalidPidError("PID is empty")
-    if len(pid) > MAX_PID_LENGTH:
-        raise InvalidPidError(f"PID is longer than {MAX_PID_LENGTH} characters")
+    if len(pid.encode("utf-8", errors="surrogatepass")) > MAX_PID_LENGTH:
+        raise InvalidPidError(f"PID is longer than {MAX_PID_LENGTH} bytes")
     if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn") for char in pid):
         raise InvalidPidError(f"PID {pid!r} contains control or invisible characters")
     if "\\" in pid:

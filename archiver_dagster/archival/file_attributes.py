@@ -7,6 +7,7 @@ from archiver_dagster.archival.manifests import SourceFile
 from archiver_dagster.packing.plan import FileEntry
 
 DEFAULT_MODE = 0o644
+MAX_ST_MODE = 0o177777  # file type + permission bits, the largest st_mode
 
 
 def parse_time(value: str) -> float:
@@ -30,25 +31,39 @@ def parse_perm(value: str | None) -> int:
         return DEFAULT_MODE
     text = value.strip()
     if len(text) == 10 and all(char in "-dlrwxsStT" for char in text):
-        mode = 0
-        for position, char in enumerate(text[1:]):
-            if char != "-":
-                mode |= 1 << (8 - position)
-        return mode
-    try:
-        if text.startswith(("0o", "0O")):
-            return int(text[2:], 8) & 0o7777
-        if text.startswith("0") and len(text) > 1:
-            return int(text, 8) & 0o7777
-        return stat.S_IMODE(int(text))
-    except ValueError:
+        return _symbolic_mode(text[1:])
+    digits = text[2:] if text[:2] in ("0o", "0O") else text
+    if not (digits.isascii() and digits.isdigit()):
+        return DEFAULT_MODE  # signs, spaces, letters: not a mode
+    if text != digits or (text.startswith("0") and len(text) > 1):
+        if "8" in digits or "9" in digits:
+            return DEFAULT_MODE
+        number = int(digits, 8)
+    else:
+        number = int(digits)
+    if number > MAX_ST_MODE:
         return DEFAULT_MODE
+    return stat.S_IMODE(number)
+
+
+# Position of each permission character in `rwxrwxrwx` and the special bit its s/t stands for.
+_SPECIAL_BITS = {2: stat.S_ISUID, 5: stat.S_ISGID, 8: stat.S_ISVTX}
+
+
+def _symbolic_mode(chars: str) -> int:
+    mode = 0
+    for position, char in enumerate(chars):
+        if char in "rwxst":
+            mode |= 1 << (8 - position)
+        if char in "sStT" and position in _SPECIAL_BITS:
+            mode |= _SPECIAL_BITS[position]
+    return mode
 
 
 def _owner(value: str | None) -> tuple[int, str]:
     if not value:
         return 0, ""
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return int(value), ""
     return 0, value
 

@@ -135,7 +135,14 @@ def finalize_archival(
         )
         client.close()
         # Only now, with every copy verified and SciCat updated, is the landing zone released.
-        deleted = landing_zone.delete_dataset(pid)
+        # Only files packed by this run: re-verifying an archived dataset releases nothing.
+        archived = {
+            member.path
+            for copy in lts_datablocks.copies
+            if copy.datablock.scratch_path is not None
+            for member in copy.datablock.members
+        }
+        deleted = landing_zone.delete_files(pid, sorted(archived))
         packing.remove_scratch(pid)
     seconds = sum(copy.seconds for copy in ordered)
     return Output(

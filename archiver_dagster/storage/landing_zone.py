@@ -82,11 +82,15 @@ class LandingZoneResource(ConfigurableResource):
         except Exception as error:
             raise LandingZoneError(f"cannot read s3://{self.bucket}/{key}: {error}") from error
 
-    def delete_dataset(self, pid: str) -> int:
-        """Deletes every object under the dataset's folder; returns how many were deleted."""
-        prefix = self.layout(pid).dataset_key + "/"
+    def delete_files(self, pid: str, paths: Iterable[str]) -> int:
+        """Deletes exactly these files of the dataset (the ones archived); returns how many.
+
+        Never a whole prefix: objects nobody archived, and the files of a dataset whose PID
+        nests in this one (`p` and `p/q`), stay where they are.
+        """
+        prefix = self.layout(pid).raw_files_key
         client = self.s3.get_client()
-        keys = [key for key, _ in self._list(prefix)]
+        keys = [prefix + path for path in paths]
         for start in range(0, len(keys), 1000):
             batch = [{"Key": key} for key in keys[start : start + 1000]]
             answer = client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch})

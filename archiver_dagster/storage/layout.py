@@ -5,6 +5,7 @@ The layout is the reference's, so existing landing zones and LTS shares work unc
 
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
 from archiver_dagster.partitions import validate_pid
 
@@ -36,11 +37,16 @@ class DatasetLayout:
 
     def datablock_name(self, index: int) -> str:
         """File name of datablock `index`: the PID with `/` replaced by `-`, then `_{index}.tar`."""
-        return f"{self.pid.replace('/', '-')}_{index}.tar"
+        return f"{self.datablock_prefix}{index}.tar"
 
     def archive_id(self, index: int) -> str:
         """SciCat `archiveId` of datablock `index`: its path relative to the LTS root."""
         return f"{self.datablocks_folder}/{self.datablock_name(index)}"
+
+    @property
+    def datablock_prefix(self) -> str:
+        """Start of every datablock file name of this dataset."""
+        return f"{self.pid.replace('/', '-')}_"
 
     def owns_archive_id(self, archive_id: str) -> bool:
         """Whether `archive_id` names a datablock of this dataset in this layout."""
@@ -48,5 +54,8 @@ class DatasetLayout:
         return str(path.parent) == self.datablocks_folder and path.suffix == ".tar"
 
     def scratch_folder(self, scratch_root: Path) -> Path:
-        """The dataset's archival scratch folder."""
-        return scratch_root / "archival" / self.dataset_key
+        """The dataset's archival scratch folder: one flat, percent-encoded folder per PID.
+
+        Not nested like the stores' layout, so that cleaning PID `p` never touches `p/q`.
+        """
+        return scratch_root / "archival" / self.prefix / quote(self.pid, safe="")

@@ -165,20 +165,35 @@ class LTSResource(ConfigurableResource):
             time.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
             delay = min(delay * 2, 30.0)
 
-    def remove_dataset(self, pid: str) -> bool:
-        """Deletes the dataset's LTS folder (failure cleanup); returns whether it existed."""
-        folder = self.dataset_folder(pid)
-        if not folder.exists():
-            return False
-        shutil.rmtree(folder)
-        return True
+    def _own_files(self, pid: str) -> list[Path]:
+        """The dataset's datablock files (and partial copies); never another dataset's.
 
-    def remove_stale(self, pid: str, keep: set[str]) -> list[str]:
-        """Deletes files in the dataset's folder that are not in `keep` (names); returns them."""
+        Only regular files named after this PID count: a dataset whose PID nests in this one
+        (`p/datablocks`) has its own sub-folder here, which is left alone.
+        """
         folder = self.dataset_folder(pid)
         if not folder.is_dir():
             return []
-        removed = sorted(entry.name for entry in folder.iterdir() if entry.name not in keep)
-        for name in removed:
-            (folder / name).unlink()
-        return removed
+        prefix = DatasetLayout(self.storage_prefix, pid).datablock_prefix
+        return sorted(
+            entry
+            for entry in folder.iterdir()
+            if entry.is_file() and not entry.is_symlink() and entry.name.startswith(prefix)
+        )
+
+    def remove_dataset(self, pid: str) -> bool:
+        """Deletes the dataset's datablocks from the LTS (failure cleanup); True if any existed."""
+        files = self._own_files(pid)
+        for path in files:
+            path.unlink()
+        folder = self.dataset_folder(pid)
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        return bool(files)
+
+    def remove_stale(self, pid: str, keep: set[str]) -> list[str]:
+        """Deletes the dataset's files whose names are not in `keep`; returns their names."""
+        removed = [path for path in self._own_files(pid) if path.name not in keep]
+        for path in removed:
+            path.unlink()
+        return [path.name for path in removed]

@@ -66,22 +66,11 @@ def test_parse_perm_matches_real_file_modes(tmp_path: Path) -> None:
         assert parse_perm(oct(st_mode)) == mode
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse_perm promises 0o644 for anything unparseable, but signed or out-of-range "
-    "numbers escape: '-1', '-0644' and huge decimals reach stat.S_IMODE, which raises "
-    "OverflowError (only ValueError is caught); '0o-7' is masked to 0o7771 (setuid+setgid+sticky)",
-)
 @pytest.mark.parametrize("value", ["-1", "-0644", "99999999999999999999999", "0o-7"])
 def test_parse_perm_signed_or_huge_number_falls_back(value: str) -> None:
     assert parse_perm(value) == DEFAULT_MODE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="in ls-style strings 'S'/'T' mean setuid/setgid/sticky WITHOUT execute, but parse_perm "
-    "treats every non-'-' character as the permission bit, so '-rwSr--r--' gets owner execute",
-)
 def test_parse_perm_capital_s_is_not_execute() -> None:
     assert parse_perm("-rwSr--r--") & 0o100 == 0
     assert parse_perm("-rw-r--r-T") & 0o001 == 0
@@ -153,12 +142,6 @@ def test_file_entry_negative_uid_is_kept_as_a_name() -> None:
     assert (entry.uid, entry.uname, entry.gid, entry.gname) == (0, "-1", 0, "")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="_owner tests str.isdigit(), which is true for superscript digits such as '²', "
-    "then int() raises ValueError: a crash instead of treating the value as a name",
-)
 def test_file_entry_superscript_digit_owner_is_a_name() -> None:
     entry = file_entry(source(uid="\u00b2", gid="1"))
     assert (entry.uid, entry.uname) == (0, "\u00b2")

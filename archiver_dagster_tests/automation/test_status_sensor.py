@@ -29,7 +29,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 @asset(partitions_def=datasets_partitions)
 def outcome(context: AssetExecutionContext) -> None:
-    """Succeeds, or fails as its PID says (`user-error`, `system-error`) or while a marker exists."""
+    """Succeeds, or fails as its PID says (user-error, system-error) or while a marker exists."""
     pid = context.partition_key
     if "user-error" in pid:
         raise failure_from(MissingFilesError(f"{pid}: 1 of 2 files missing"))

@@ -156,39 +156,38 @@ def test_open_raw_files_missing_object_is_a_landing_zone_error(
     assert str(info.value).startswith(f"cannot read s3://{LANDING_ZONE_BUCKET}/{key}: ")
 
 
-def test_delete_dataset_removes_only_that_dataset(
+def test_delete_files_removes_exactly_the_archived_files(
     stack: LocalStack, unique_pid: Callable[[], str]
 ) -> None:
     pid = unique_pid()
     sibling = pid + "c"  # "a/b" vs "a/bc"
-    put_raw(stack, pid, {"a.bin": b"1", "sub/b.bin": b"22"})
+    put_raw(stack, pid, {"a.bin": b"1", "sub/b.bin": b"22", "late.bin": b"333"})
     put(stack, f"{PREFIX}/datasets/{pid}/other.json", b"{}")
     put_raw(stack, sibling, {"a.bin": b"1"})
     put(stack, f"other-prefix/datasets/{pid}/raw_files/a.bin", b"1")
 
-    assert landing_zone(stack).delete_dataset(pid) == 3
-    assert keys_under(stack, f"{PREFIX}/datasets/{pid}/") == set()
+    assert landing_zone(stack).delete_files(pid, ["a.bin", "sub/b.bin"]) == 2
+    # Objects nobody archived (uploaded late, or not raw files) are never deleted.
+    assert keys_under(stack, f"{PREFIX}/datasets/{pid}/") == {
+        f"{PREFIX}/datasets/{pid}/raw_files/late.bin",
+        f"{PREFIX}/datasets/{pid}/other.json",
+    }
     assert keys_under(stack, f"{PREFIX}/datasets/{sibling}/") == {
         f"{PREFIX}/datasets/{sibling}/raw_files/a.bin"
     }
     assert keys_under(stack, f"other-prefix/datasets/{pid}/") == {
         f"other-prefix/datasets/{pid}/raw_files/a.bin"
     }
-    assert landing_zone(stack).delete_dataset(pid) == 0  # idempotent
+    landing_zone(stack).delete_files(pid, ["a.bin"])  # idempotent: already gone is fine
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="delete_dataset deletes every key under '{prefix}/datasets/{pid}/', which also holds "
-    "the raw files of any dataset whose PID nests in this one ('p' vs 'p/q'): archiving 'p' "
-    "deletes 'p/q''s not yet archived landing-zone files",
-)
-def test_delete_dataset_keeps_a_nested_dataset(
+def test_delete_files_keeps_a_nested_dataset(
     stack: LocalStack, unique_pid: Callable[[], str]
 ) -> None:
     pid = unique_pid()
     nested = pid + "/q"
     put_raw(stack, pid, {"a.bin": b"1"})
     put_raw(stack, nested, {"n.bin": b"1"})
-    landing_zone(stack).delete_dataset(pid)
+    landing_zone(stack).delete_files(pid, ["a.bin"])
+    assert landing_zone(stack).list_raw_files(pid) == {}
     assert landing_zone(stack).list_raw_files(nested) == {"n.bin": 1}

@@ -32,8 +32,9 @@ def test_every_slash_of_the_pid_becomes_a_dash_in_the_name() -> None:
 
 def test_scratch_folder() -> None:
     layout = DatasetLayout(PREFIX, PID)
+    # Flat and percent-encoded: cleaning PID p never reaches into p/q's scratch.
     assert layout.scratch_folder(Path("/scratch")) == Path(
-        f"/scratch/archival/openem-network/datasets/{PID}"
+        "/scratch/archival/openem-network/" + PID.replace("/", "%2F")
     )
 
 
