@@ -14,7 +14,7 @@ from archiver_dagster.archival.assets import archival_assets
 from archiver_dagster.archival.cleanup import clean_up_failed_archival
 from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME
 from archiver_dagster.archival.resources import PackingResource
-from archiver_dagster.automation.tags import PARTITION_TAG
+from archiver_dagster.automation.tags import CLEANED_UP_TAG, PARTITION_TAG
 from archiver_dagster.errors import classify_step_failures
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.storage.landing_zone import LandingZoneResource
@@ -69,4 +69,5 @@ def dataset_failure_sensor(
         report = clean_up_failed_archival(pid, kind, message, client, landing_zone, lts, packing)
     finally:
         client.close()
+    context.instance.add_run_tags(run.run_id, {CLEANED_UP_TAG: "true"})
     context.log.info(f"run {run.run_id} of {pid} failed ({kind.value} error): {report}")

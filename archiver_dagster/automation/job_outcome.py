@@ -5,7 +5,8 @@ from enum import StrEnum
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
 
-from archiver_dagster.automation.tags import JOB_ID_TAG, PARTITION_TAG
+from archiver_dagster.automation.failure_sensor import is_archival_run
+from archiver_dagster.automation.tags import CLEANED_UP_TAG, JOB_ID_TAG, PARTITION_TAG
 from archiver_dagster.errors import ErrorKind, classify_step_failures
 from archiver_dagster.scicat.jobs import JobStatus
 
@@ -51,6 +52,15 @@ def failure(instance: DagsterInstance, run: DagsterRun) -> tuple[ErrorKind, str]
     return kind, "; ".join(messages) or "run failed before any step"
 
 
+def awaits_cleanup(instance: DagsterInstance, run: DagsterRun) -> bool:
+    """Whether a failed archival run has not yet been reported and cleaned up."""
+    return (
+        run.status != DagsterRunStatus.SUCCESS
+        and CLEANED_UP_TAG not in run.tags
+        and is_archival_run(instance, run)
+    )
+
+
 def dataset_outcomes(
     instance: DagsterInstance, runs: list[DagsterRun], pids: list[str]
 ) -> list[DatasetOutcome]:
@@ -61,7 +71,7 @@ def dataset_outcomes(
     outcomes = []
     for pid in pids:
         latest_run = latest.get(pid)
-        if latest_run is None or not latest_run.is_finished:
+        if latest_run is None or not latest_run.is_finished or awaits_cleanup(instance, latest_run):
             outcomes.append(DatasetOutcome(pid, DatasetState.WAITING))
         elif latest_run.status == DagsterRunStatus.SUCCESS:
             outcomes.append(DatasetOutcome(pid, DatasetState.SUCCEEDED, run_id=latest_run.run_id))

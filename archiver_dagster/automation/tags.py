@@ -8,6 +8,11 @@ JOB_TYPE_TAG = "scicat/job_type"
 MANAGED_TAG = "scicat/managed"
 
 
+# Set by the failure sensor once a failed dataset run was reported and cleaned up; the job status
+# sensor waits for it so that SciCat shows the dataset's error before the job's final status.
+CLEANED_UP_TAG = "archiver/cleaned_up"
+
+
 def job_run_key(job_id: str, pid: str) -> str:
     """Deterministic run key: a job never launches the same dataset twice, across restarts."""
     return f"{job_id}:{pid}"
