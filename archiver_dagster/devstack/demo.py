@@ -1,4 +1,4 @@
-"""`archiver-dagster demo`: archive a generated dataset end to end on the embedded stack."""
+"""`archiver-dagster demo`: a user asks SciCat to archive two datasets; the daemon does the rest."""
 
 import os
 import shutil
@@ -7,16 +7,21 @@ import time
 import uuid
 from pathlib import Path
 
-from dagster import DagsterInstance, execute_job, reconstructable
+from dagster import DagsterInstance, RunsFilter
+from dagster._core.instance.ref import InstanceRef
 
-from archiver_dagster.definitions import archive_dataset_job_def
-from archiver_dagster.devstack.seed import SciCatSeeder, sample_files, upload_files
+from archiver_dagster.devstack.seed import (
+    SciCatSeeder,
+    create_job,
+    sample_files,
+    upload_files,
+)
+from archiver_dagster.devstack.services import DagsterServices
 from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
-from archiver_dagster.partitions import DATASETS
 from archiver_dagster.pools import apply_pool_limits, configured_pool_limits
 
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 REPO_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
+JOB_TIMEOUT_S = 600.0
 
 
 def say(text: str = "") -> None:
@@ -26,72 +31,106 @@ def say(text: str = "") -> None:
 
 
 def prepare_dagster_home(home: Path) -> Path:
-    """Creates DAGSTER_HOME with the repository's dagster.yaml (or Dagster's defaults)."""
+    """Creates DAGSTER_HOME with the repository's dagster.yaml."""
     home.mkdir(parents=True, exist_ok=True)
-    if REPO_DAGSTER_YAML.is_file():
-        shutil.copy(REPO_DAGSTER_YAML, home / "dagster.yaml")
+    shutil.copy(REPO_DAGSTER_YAML, home / "dagster.yaml")
     return home
+
+
+def open_instance(home: Path) -> DagsterInstance:
+    """The Dagster instance living in `home`."""
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+
+
+def wait_for_job(stack: LocalStack, home: Path, job_id: str, started: float) -> dict[str, object]:
+    """Polls SciCat and the instance, printing each change, until the job has finished."""
+    shown = ""
+    with open_instance(home) as instance:
+        while time.monotonic() - started < JOB_TIMEOUT_S:
+            job = stack.scicat.job(job_id) or {}
+            runs = instance.get_runs(filters=RunsFilter(tags={"scicat/job_id": job_id}))
+            counts: dict[str, int] = {}
+            for run in runs:
+                counts[run.status.value.lower()] = counts.get(run.status.value.lower(), 0) + 1
+            runs_text = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"
+            line = f"SciCat job {job.get('statusCode')}; runs: {runs_text}"
+            if line != shown:
+                say(f"  [{time.monotonic() - started:5.1f} s] {line}")
+                shown = line
+            if str(job.get("statusCode", "")).startswith("finished"):
+                return job
+            time.sleep(0.5)
+    raise TimeoutError(f"SciCat job {job_id} did not finish within {JOB_TIMEOUT_S:.0f} s")
 
 
 def run_demo(root: Path, files: int, file_size: int) -> int:
     """Runs the demo under `root`; returns the process exit code."""
     shutil.rmtree(root, ignore_errors=True)
     home = prepare_dagster_home(root / "dagster_home")
-    pid = f"20.500.11935/demo-{uuid.uuid4().hex[:8]}"
+    pids = [f"20.500.11935/demo-{uuid.uuid4().hex[:8]}" for _ in range(2)]
     with LocalStack(root / "stack") as stack:
-        os.environ.update(stack.env())
-        os.environ["DAGSTER_HOME"] = str(home)
+        env = {**os.environ, **stack.env(), "DAGSTER_HOME": str(home)}
+        env["ARCHIVER_SENSOR_INTERVAL_S"] = "2"
         say(f"local stack: SciCat {stack.scicat.url}, S3 {stack.s3.url}, LTS {stack.lts_root}")
-        sample = sample_files(files, file_size)
-        SciCatSeeder(stack.scicat.url, "archiver", "archiver-password").create_dataset(pid, sample)
-        uploaded = upload_files(
-            stack.s3.client(), LANDING_ZONE_BUCKET, "openem-network", pid, sample
-        )
-        say(f"seeded dataset {pid}: {len(sample)} files, {uploaded} bytes in the landing zone")
-        with DagsterInstance.get() as instance:
-            limits = apply_pool_limits(instance, configured_pool_limits())
-            say(f"pool limits: {limits}")
-            instance.add_dynamic_partitions(DATASETS, [pid])
-            say(f"archiving {pid} (archive_dataset_job, multiprocess executor) ...")
+        seeder = SciCatSeeder(stack.scicat.url, "archiver", "archiver-password")
+        for pid in pids:
+            sample = sample_files(files, file_size, folder=pid.rsplit("-", 1)[-1])
+            seeder.create_dataset(pid, sample)
+            size = upload_files(
+                stack.s3.client(), LANDING_ZONE_BUCKET, "openem-network", pid, sample
+            )
+            say(f"dataset {pid}: {len(sample)} files, {size} bytes in the landing zone")
+        with open_instance(home) as instance:
+            say(f"pool limits: {apply_pool_limits(instance, configured_pool_limits(env))}")
+        say("starting the Dagster code server and daemon ...")
+        with DagsterServices(home, env):
             started = time.monotonic()
-            with execute_job(
-                reconstructable(archive_dataset_job_def),
-                instance=instance,
-                tags={"dagster/partition": pid},
-                run_config=QUIET_RUN_CONFIG,
-                raise_on_error=False,
-            ) as result:
-                success = result.success
+            job_id = create_job(seeder, "archive", pids)
+            say(f"SciCat archive job {job_id} created for {len(pids)} datasets; waiting:")
+            job = wait_for_job(stack, home, job_id, started)
             seconds = time.monotonic() - started
-        report(stack, pid, success, seconds)
-    return 0 if success else 1
+        report(stack, job, pids, seconds)
+    return 0 if job.get("statusCode") == "finishedSuccessful" else 1
 
 
-def report(stack: LocalStack, pid: str, success: bool, seconds: float) -> None:
-    """Prints what SciCat, the LTS and the landing zone hold after the run."""
-    dataset = stack.scicat.dataset(pid) or {}
-    lifecycle = dataset.get("datasetlifecycle", {})
+def report(stack: LocalStack, job: dict[str, object], pids: list[str], seconds: float) -> None:
+    """Prints SciCat's job and dataset states, and what the LTS and landing zone hold."""
+    say()
+    result = job.get("jobResultObject")
+    message = result.get("message") if isinstance(result, dict) else job.get("statusMessage")
+    say(f"SciCat job:     {job.get('statusCode')}: {message}")
+    say(f"elapsed:        {seconds:.1f} s from job creation to its final status")
+    for pid in pids:
+        report_dataset(stack, pid)
+
+
+def report_dataset(stack: LocalStack, pid: str) -> None:
+    """Prints one dataset's archive: datablocks on the LTS, checksums, lifecycle."""
+    lifecycle = (stack.scicat.dataset(pid) or {}).get("datasetlifecycle", {})
     blocks = sorted(stack.scicat.datablocks(pid), key=lambda block: block["archiveId"])
     left = stack.s3.client().list_objects_v2(
-        Bucket=LANDING_ZONE_BUCKET, Prefix=f"openem-network/datasets/{pid}/"
+        Bucket=LANDING_ZONE_BUCKET, Prefix=f"openem-network/datasets/{pid}/raw_files/"
     )["KeyCount"]
     files = sum(len(block["dataFileList"]) for block in blocks)
-    size = sum(block["size"] for block in blocks)
     say()
-    say(f"run:            {'succeeded' if success else 'FAILED'} in {seconds:.1f} s")
-    say(f"files:          {files}")
-    say(f"bytes:          {size} unpacked, {sum(b['packedSize'] for b in blocks)} packed")
-    say(f"datablocks:     {len(blocks)}")
-    for block in blocks:
-        path = stack.lts_root / block["archiveId"]
-        on_lts = "on LTS" if path.is_file() else "MISSING on LTS"
-        say(f"  {path} ({block['packedSize']} bytes, {on_lts})")
-    algorithm = blocks[0]["chkAlg"] if blocks else ""
-    verified = f"{files} member {algorithm} checksums + {len(blocks)} tar checksums, read back"
-    say(f"checksums:      {verified if success else 'not verified'}")
+    say(f"dataset {pid}")
     say(
-        f"SciCat:         archiveStatusMessage={lifecycle.get('archiveStatusMessage')}, "
+        f"  SciCat:       archiveStatusMessage={lifecycle.get('archiveStatusMessage')}, "
         f"archivable={lifecycle.get('archivable')}, retrievable={lifecycle.get('retrievable')}"
     )
-    say(f"landing zone:   {left} objects left")
-    say(f"throughput:     {size / 1e6 / seconds:.1f} MB/s end to end (incl. Dagster start-up)")
+    say(
+        f"  files:        {files}, {sum(b['size'] for b in blocks)} bytes "
+        f"({sum(b['packedSize'] for b in blocks)} packed)"
+    )
+    say(f"  datablocks:   {len(blocks)}")
+    for block in blocks:
+        path = stack.lts_root / block["archiveId"]
+        say(
+            f"    {path} ({block['packedSize']} bytes, {'on LTS' if path.is_file() else 'MISSING'})"
+        )
+    algorithm = blocks[0]["chkAlg"] if blocks else "-"
+    say(
+        f"  checksums:    {files} member + {len(blocks)} tar {algorithm} checksums verified "
+        "by reading the LTS copies back"
+    )
+    say(f"  landing zone: {left} objects left")

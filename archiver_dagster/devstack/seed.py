@@ -51,7 +51,8 @@ class SciCatSeeder:
         login.raise_for_status()
         self.session.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
 
-    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POSTs a JSON body; raises with SciCat's answer unless it succeeded."""
         response = self.session.post(f"{self.base}{path}", json=body, timeout=10)
         if response.status_code >= 400:
             raise RuntimeError(f"POST {path} answered {response.status_code}: {response.text}")
@@ -61,7 +62,7 @@ class SciCatSeeder:
         """Creates a raw dataset and one origdatablock listing `files`."""
         now = datetime.now(UTC).isoformat()
         file_list = list(files)
-        self._post(
+        self.post(
             "/datasets",
             {
                 "pid": pid,
@@ -74,7 +75,7 @@ class SciCatSeeder:
                 "datasetName": f"sample {pid}",
             },
         )
-        self._post(
+        self.post(
             f"/datasets/{quote(pid, safe='')}/origdatablocks",
             {
                 "size": sum(file.size for file in file_list),
@@ -92,6 +93,16 @@ class SciCatSeeder:
                 ],
             },
         )
+
+
+def create_job(seeder: "SciCatSeeder", job_type: str, pids: list[str]) -> str:
+    """Creates a SciCat job (v3 `POST /Jobs`) as a user asking to archive or retrieve; its id."""
+    body = {
+        "type": job_type,
+        "datasetList": [{"pid": pid, "files": []} for pid in pids],
+        "emailJobInitiator": "owner@example.org",
+    }
+    return str(seeder.post("/Jobs", body)["id"])
 
 
 def upload_files(
