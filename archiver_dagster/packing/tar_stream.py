@@ -7,13 +7,15 @@ from typing import BinaryIO
 
 import pydantic
 
-from archiver_dagster.packing.checksums import HashingReader, HashingWriter, new_hasher
+from archiver_dagster.packing.checksums import new_hasher
+from archiver_dagster.packing.pipeline import TarSink, fill
 from archiver_dagster.packing.plan import FileEntry
 from archiver_dagster.packing.verify import ExpectedMember
 
 _BLOCK = tarfile.BLOCKSIZE
 _RECORD = tarfile.RECORDSIZE
 _END_OF_ARCHIVE = bytes(2 * tarfile.BLOCKSIZE)
+DEFAULT_BUFSIZE = 1 << 20
 
 
 class PackedMember(pydantic.BaseModel):
@@ -84,39 +86,46 @@ def packed_tar_size(entries: Iterable[FileEntry]) -> int:
     return size + (-size % _RECORD)
 
 
-def _copy_member(
-    entry: FileEntry, source: BinaryIO, writer: HashingWriter, view: memoryview, algorithm: str
-) -> str:
-    """Copies exactly `entry.size` bytes of `source` plus block padding; returns their checksum."""
-    reader = HashingReader(source, algorithm)
+def _copy_member(entry: FileEntry, source: BinaryIO, sink: TarSink, algorithm: str) -> str:
+    """Copies exactly `entry.size` bytes of `source` plus block padding; returns their checksum.
+
+    This thread reads and computes the member checksum; the sink's thread hashes the tar and
+    writes it, so the two checksums run on two cores.
+    """
+    hasher = new_hasher(algorithm)
     remaining = entry.size
     while remaining:
-        n = reader.readinto(view[: min(remaining, len(view))])
+        buffer = sink.acquire()
+        view = memoryview(buffer)
+        n = fill(source, view[: min(remaining, len(view))])
         if not n:
+            sink.release(buffer)
             copied = entry.size - remaining
             raise SourceSizeError(
                 f"source for {entry.path!r} ended after {copied} of {entry.size} bytes"
             )
-        writer.write(view[:n])
+        hasher.update(view[:n])
+        sink.submit(buffer, n)
         remaining -= n
-    if reader.readinto(view[:1]):
+    if fill(source, memoryview(bytearray(1))):
         raise SourceSizeError(f"source for {entry.path!r} is longer than {entry.size} bytes")
     if padding := -entry.size % _BLOCK:
-        writer.write(bytes(padding))
-    return reader.hexdigest()
+        sink.update(bytes(padding))
+    return hasher.hexdigest()
 
 
 def write_tar(
     dest: Path,
     members: Iterable[tuple[FileEntry, BinaryIO]],
     algorithm: str,
-    bufsize: int = 1 << 20,
+    bufsize: int = DEFAULT_BUFSIZE,
 ) -> PackedTar:
     """Streams sources into an uncompressed PAX tar at `dest` in one pass, hashing as it goes.
 
     Members are written in iteration order; each source must yield exactly `entry.size` bytes and
     is not closed here. The tar is written to "<dest>.partial" and renamed to `dest` when
-    complete; on any error the partial file is removed. Nothing is fsynced.
+    complete; on any error the partial file is removed. Nothing is fsynced. Memory: a ring of
+    `DEFAULT_BUFFERS` buffers of `bufsize` bytes.
 
     Raises:
         SourceSizeError: a source was shorter or longer than its entry's size.
@@ -125,31 +134,30 @@ def write_tar(
     new_hasher(algorithm)
     if bufsize <= 0:
         raise ValueError(f"bufsize must be positive, got {bufsize}")
-    view = memoryview(bytearray(bufsize))
     partial = dest.with_name(dest.name + ".partial")
     packed: list[PackedMember] = []
     seen: set[str] = set()
     try:
-        with partial.open("wb") as fh:
-            writer = HashingWriter(fh, algorithm)
+        with partial.open("wb", buffering=0) as fh, TarSink(algorithm, bufsize, out=fh) as sink:
             for entry, source in members:
                 if entry.path in seen:
                     raise ValueError(f"path {entry.path!r} given twice")
                 seen.add(entry.path)
-                writer.write(tar_member_header(entry))
-                checksum = _copy_member(entry, source, writer, view, algorithm)
+                sink.update(tar_member_header(entry))
+                checksum = _copy_member(entry, source, sink, algorithm)
                 packed.append(PackedMember(checksum=checksum, **entry.model_dump()))
-            writer.write(_END_OF_ARCHIVE)
-            writer.write(bytes(-writer.bytes_written % _RECORD))
+            sink.update(_END_OF_ARCHIVE)
+            sink.update(bytes(-sink.bytes_submitted % _RECORD))
+            checksum = sink.finish()
         partial.replace(dest)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     return PackedTar(
         path=dest,
-        packed_size=writer.bytes_written,
+        packed_size=sink.bytes_submitted,
         unpacked_size=sum(m.size for m in packed),
-        checksum=writer.hexdigest(),
+        checksum=checksum,
         algorithm=algorithm,
         members=packed,
     )

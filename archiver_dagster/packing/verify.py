@@ -1,15 +1,16 @@
 """Single-pass digest and verification of a tar stream; nothing is ever extracted to disk."""
 
-import io
+import hashlib
 import tarfile
 from collections.abc import Sequence
 from typing import BinaryIO
 
 import pydantic
 
-from archiver_dagster.packing.checksums import HashingReader, new_hasher
+from archiver_dagster.packing.checksums import new_hasher
 from archiver_dagster.packing.forward_reader import ForwardOnlyReader
 from archiver_dagster.packing.paths import UnsafePathError, safe_relative_path
+from archiver_dagster.packing.pipeline import TarSink, fill
 
 
 class ExpectedMember(pydantic.BaseModel):
@@ -72,43 +73,85 @@ def _check_member(info: tarfile.TarInfo) -> str | None:
     return name if info.isreg() else None
 
 
+class _Tap:
+    """The byte source `tarfile` reads headers from: every byte also goes to the tar sink."""
+
+    def __init__(self, stream: BinaryIO, sink: TarSink) -> None:
+        self._stream = stream
+        self._sink = sink
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Reads up to `size` bytes and queues them for the tar checksum."""
+        data = self._stream.read(size)
+        self._sink.update(data)
+        return data
+
+
+class _TarReader(ForwardOnlyReader):
+    """The tar stream for `tarfile`; member data is read here instead, into the sink's buffers."""
+
+    def __init__(self, stream: BinaryIO, sink: TarSink) -> None:
+        super().__init__(_Tap(stream, sink))
+        self._stream = stream
+        self._sink = sink
+
+    def digest_data(self, size: int | None, hasher: "hashlib._Hash | None") -> int:
+        """Reads `size` bytes (None: to the end) for the tar checksum and `hasher`; returns n."""
+        done = 0
+        while size is None or done < size:
+            buffer = self._sink.acquire()
+            view = memoryview(buffer)
+            want = len(view) if size is None else min(size - done, len(view))
+            n = fill(self._stream, view[:want])
+            if not n:
+                self._sink.release(buffer)
+                break
+            if hasher is not None:
+                hasher.update(view[:n])
+            self._sink.submit(buffer, n)
+            self._pos += n
+            done += n
+        return done
+
+
 def _digest_member(
-    tar: tarfile.TarFile, info: tarfile.TarInfo, name: str, algorithm: str, view: memoryview
+    reader: _TarReader, info: tarfile.TarInfo, name: str, algorithm: str
 ) -> ExpectedMember:
     """Hashes one regular member's data, read sequentially from the tar stream."""
     hasher = new_hasher(algorithm)
-    size = 0
-    data = tar.extractfile(info)
-    if not isinstance(data, io.BufferedReader):  # pragma: no cover - tarfile's ExFileObject is one
-        raise CorruptTarError(f"member {name!r} has no data stream")
-    with data:
-        while n := data.readinto(view):
-            hasher.update(view[:n])
-            size += n
+    if reader.tell() != info.offset_data:  # pragma: no cover - tarfile stops at the data
+        raise CorruptTarError(f"member {name!r}: data not at offset {info.offset_data}")
+    size = reader.digest_data(info.size, hasher)
+    if size != info.size:
+        raise CorruptTarError(f"unexpected end of data in member {name!r}")
     return ExpectedMember(path=name, size=size, checksum=hasher.hexdigest())
 
 
 def _scan(stream: BinaryIO, algorithm: str, bufsize: int) -> tuple[TarDigest, Exception | None]:
-    """Reads the whole stream once; returns the digest and the parse error that stopped it."""
+    """Reads the whole stream once; returns the digest and the parse error that stopped it.
+
+    This thread parses headers and hashes member data; the tar checksum of every byte runs on
+    the sink's thread, over the same buffers.
+    """
     if bufsize <= 0:
         raise ValueError(f"bufsize must be positive, got {bufsize}")
-    reader = HashingReader(stream, algorithm)
-    view = memoryview(bytearray(bufsize))
     members: list[ExpectedMember] = []
     error: Exception | None = None
-    try:
-        with tarfile.open(fileobj=ForwardOnlyReader(reader), mode="r:") as tar:
-            while (info := tar.next()) is not None:
-                name = _check_member(info)
-                if name is not None:
-                    members.append(_digest_member(tar, info, name, algorithm, view))
-    except UnsafeMemberError:
-        raise
-    except (tarfile.TarError, ValueError) as exc:  # tarfile leaks ValueErrors on some corruptions
-        error = exc
-    while reader.readinto(view):  # end-of-archive blocks, record padding, anything after
-        pass
-    digest = TarDigest(checksum=reader.hexdigest(), packed_size=reader.bytes_read, members=members)
+    with TarSink(algorithm, bufsize) as sink:
+        reader = _TarReader(stream, sink)
+        try:
+            with tarfile.open(fileobj=reader, mode="r:") as tar:
+                while (info := tar.next()) is not None:
+                    name = _check_member(info)
+                    if name is not None:
+                        members.append(_digest_member(reader, info, name, algorithm))
+        except UnsafeMemberError:
+            raise
+        except (tarfile.TarError, ValueError) as exc:  # tarfile leaks ValueErrors on corruption
+            error = exc
+        reader.digest_data(None, None)  # end-of-archive blocks, record padding, anything after
+        checksum = sink.finish()
+    digest = TarDigest(checksum=checksum, packed_size=sink.bytes_submitted, members=members)
     return digest, error
 
 

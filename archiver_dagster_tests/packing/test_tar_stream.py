@@ -18,6 +18,7 @@ from archiver_dagster.packing.tar_stream import (
     tar_member_header_overhead,
     write_tar,
 )
+from archiver_dagster.packing.verify import verify_tar
 from archiver_dagster_tests.packing.tar_samples import (
     ShortReads,
     content,
@@ -68,6 +69,8 @@ def test_matches_reference_tarfile_byte_for_byte(
     assert written == reference_tar(files)
     assert packed.packed_size == len(written) == packed_tar_size(entries)
     assert packed.checksum == hashlib.new(algorithm, written).hexdigest()
+    digest = verify_tar(io.BytesIO(written), packed.checksum, packed.expected_members(), algorithm)
+    assert (digest.checksum, digest.packed_size) == (packed.checksum, packed.packed_size)
     assert packed.unpacked_size == sum(e.size for e in entries)
     assert packed.algorithm == algorithm
     assert [m.path for m in packed.members] == [e.path for e in entries]
@@ -174,3 +177,38 @@ def test_non_positive_bufsize_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="bufsize must be positive"):
         write_tar(tmp_path / "block.tar", [], "md5", bufsize=0)
     assert list(tmp_path.iterdir()) == []
+
+
+class FailingFile(io.RawIOBase):
+    """A writable file whose disk fills up after `limit` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:  # type: ignore[no-untyped-def, override]
+        if self.written + len(b) > self.limit:
+            raise OSError(28, "No space left on device")
+        self.written += len(b)
+        return len(b)
+
+
+def test_write_error_on_the_sink_thread_reaches_the_caller_and_removes_the_partial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing = FailingFile(3000)
+    real_open = Path.open
+
+    def open_failing(self: Path, mode: str = "r", *args: object, **kwargs: object) -> object:
+        return failing if self.name.endswith(".partial") else real_open(self, mode, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", open_failing)
+    entries = [FileEntry(path=f"f{i}", size=4096) for i in range(50)]
+    members = ((e, io.BytesIO(content(i, e.size))) for i, e in enumerate(entries))
+    with pytest.raises(OSError, match="No space left"):
+        write_tar(tmp_path / "block.tar", members, "md5", bufsize=1024)
+    assert not list(tmp_path.iterdir())
