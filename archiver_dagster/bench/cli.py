@@ -69,8 +69,9 @@ def run_worker(home: Path, pid: str, executor: str, out: Path) -> dict[str, Any]
         finally:
             sampler.stop()
     if not out.is_file() or process.returncode:
-        tail = log.read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"benchmark worker exited with {process.returncode}:\n{tail}")
+        text = log.read_text(errors="replace")
+        shown = text if len(text) < 6000 else text[:3000] + "\n...\n" + text[-3000:]
+        raise RuntimeError(f"benchmark worker exited with {process.returncode}:\n{shown}")
     result: dict[str, Any] = json.loads(out.read_text())
     result["worker_peak_rss"] = max(result["worker_max_rss"], sampler.peaks.get(process.pid, 0))
     result["sampled_worker_peak_rss"] = sampler.peaks.get(process.pid, 0)

@@ -8,7 +8,6 @@ the code location preloads only `dagster` and the `archiver_dagster` package its
 from dagster import Definitions, JobDefinition, multiprocess_executor
 
 from archiver_dagster.archival.assets import archival_assets
-from archiver_dagster.automation.failure_sensor import ARCHIVE_JOB_NAME
 from archiver_dagster.definitions import archive_dataset_job, build_resources
 
 PRELOAD = ["dagster", "archiver_dagster.definitions", "archiver_dagster.bench.jobs"]
@@ -21,7 +20,7 @@ bench_defs = Definitions(
         {"max_concurrent": 4, "start_method": {"forkserver": {"preload_modules": PRELOAD}}}
     ),
 )
-_JOB = bench_defs.resolve_job_def(ARCHIVE_JOB_NAME)
+_JOB = bench_defs.resolve_job_def(archive_dataset_job.name)
 
 
 def preloaded_job_def() -> JobDefinition:
