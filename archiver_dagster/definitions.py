@@ -14,10 +14,13 @@ from archiver_dagster.automation.failure_sensor import dataset_failure_sensor
 from archiver_dagster.automation.intake_sensor import scicat_jobs_sensor
 from archiver_dagster.automation.status_sensor import scicat_job_status_sensor
 from archiver_dagster.io_manager import JsonManifestIOManagerFactory
+from archiver_dagster.retrieval.assets import retrieval_assets
+from archiver_dagster.retrieval.jobs import retrieve_dataset_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.settings import env_int_setting, env_setting
 from archiver_dagster.storage.landing_zone import LandingZoneResource
 from archiver_dagster.storage.lts import LTSResource
+from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 
 # Steps run in processes forked from a server that has already imported Dagster and this
 # package: ~1 s per step instead of ~3.4 s with spawn (docs/decisions.md).
@@ -69,13 +72,19 @@ def build_resources() -> dict[str, object]:
             target_size_gb=env_setting("ARCHIVER_TARGET_SIZE_GB"),
             checksum_algorithm=env_setting("ARCHIVER_CHECKSUM_ALG"),
         ),
+        "retrieval_bucket": RetrievalBucketResource(
+            s3=s3,
+            bucket=env_setting("S3_RETRIEVAL_BUCKET"),
+            external_endpoint=env_setting("S3_EXTERNAL_ENDPOINT"),
+            url_expiration_days=env_int_setting("S3_URL_EXPIRATION_DAYS"),
+        ),
         MANIFEST_IO_MANAGER: JsonManifestIOManagerFactory(),
     }
 
 
 defs = Definitions(
-    assets=archival_assets,
-    jobs=[archive_dataset_job],
+    assets=[*archival_assets, *retrieval_assets],
+    jobs=[archive_dataset_job, retrieve_dataset_job],
     sensors=[scicat_jobs_sensor, scicat_job_status_sensor, dataset_failure_sensor],
     resources=build_resources(),
     executor=executor,

@@ -9,6 +9,7 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 from dagster import EnvVar
 
@@ -48,9 +49,21 @@ def _positive_int(value: str) -> int:
 
 
 def _url(value: str) -> str:
-    if not value.startswith(("http://", "https://")):
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ValueError("must be a full URL starting with http:// or https://")
     return value.rstrip("/")
+
+
+def _optional_url(value: str) -> str:
+    return _url(value) if value else value
+
+
+def _link_days(value: str) -> int:
+    days = int(value)
+    if not 1 <= days <= 7:
+        raise ValueError("must be 1 to 7 (days): S3 signatures are valid for at most 7 days")
+    return days
 
 
 def _api_prefix(value: str) -> str:
@@ -102,8 +115,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("S3_REGION", "eu-west-1", _non_empty, "S3 region"),
     Setting("S3_LANDINGZONE_BUCKET", "landingzone", _non_empty, "Bucket the ingestor fills"),
     Setting("S3_RETRIEVAL_BUCKET", "retrieval", _non_empty, "Bucket for retrieved datasets"),
-    Setting("S3_EXTERNAL_ENDPOINT", "", str, "S3 URL users reach for downloads"),
-    Setting("S3_URL_EXPIRATION_DAYS", "7", _positive_int, "Validity of download links"),
+    Setting("S3_EXTERNAL_ENDPOINT", "", _optional_url, "S3 URL users reach for downloads"),
+    Setting("S3_URL_EXPIRATION_DAYS", "7", _link_days, "Validity of download links"),
     Setting("LTS_STORAGE_ROOT", None, _non_empty, "Mount point of the long-term storage share"),
     Setting("LTS_FREE_SPACE_PERCENTAGE", "20", _percentage, "Free space kept on the LTS (%)"),
     Setting("ARCHIVER_STORAGE_PREFIX", "openem-network", _storage_prefix, "Key/path prefix"),

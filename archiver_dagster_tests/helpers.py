@@ -51,7 +51,7 @@ def run_failure_sensor(
     event = records[0].event_log_entry.dagster_event
     assert event is not None
     resources = {**build_resources(), **(overrides or {})}
-    needed = ("scicat", "landing_zone", "lts", "packing")
+    needed = ("scicat", "landing_zone", "lts", "packing", "retrieval_bucket")
     with build_run_status_sensor_context(
         sensor_name=dataset_failure_sensor.name,
         dagster_event=event,

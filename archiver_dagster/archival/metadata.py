@@ -10,6 +10,6 @@ def throughput(num_bytes: int, seconds: float) -> dict[str, MetadataValue]:
     rate = num_bytes / MEGABYTE / seconds if seconds > 0 else 0.0
     return {
         "bytes": MetadataValue.int(num_bytes),
-        "seconds": MetadataValue.float(round(seconds, 3)),
-        "MB/s": MetadataValue.float(round(rate, 1)),
+        "seconds": MetadataValue.float(float(round(seconds, 3))),
+        "MB/s": MetadataValue.float(float(round(rate, 1))),
     }

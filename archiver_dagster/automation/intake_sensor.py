@@ -13,12 +13,16 @@ from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME, archive_dataset_job
 from archiver_dagster.automation.intake import IntakeCursor, plan_intake
 from archiver_dagster.automation.tags import JOB_ID_TAG, job_run_key, job_run_tags
 from archiver_dagster.partitions import datasets_partitions
+from archiver_dagster.retrieval.jobs import RETRIEVE_JOB_NAME, retrieve_dataset_job
 from archiver_dagster.scicat.jobs import JobStatus, JobType, SciCatJob, list_jobs, update_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.settings import definition_time_int
 
-# The Dagster job that serves each SciCat job type (retrieval lands in its own issue).
-JOB_NAME_BY_TYPE: dict[str, str] = {JobType.ARCHIVE.value: ARCHIVE_JOB_NAME}
+# The Dagster job that serves each SciCat job type.
+JOB_NAME_BY_TYPE: dict[str, str] = {
+    JobType.ARCHIVE.value: ARCHIVE_JOB_NAME,
+    JobType.RETRIEVE.value: RETRIEVE_JOB_NAME,
+}
 
 
 def run_requests_for(job: SciCatJob) -> list[RunRequest]:
@@ -45,10 +49,10 @@ def jobs_with_runs(context: SensorEvaluationContext, jobs: list[SciCatJob]) -> s
 
 @sensor(
     name="scicat_jobs_sensor",
-    jobs=[archive_dataset_job],
+    jobs=[archive_dataset_job, retrieve_dataset_job],
     minimum_interval_seconds=definition_time_int("ARCHIVER_SENSOR_INTERVAL_S"),
     default_status=DefaultSensorStatus.RUNNING,
-    description="Polls SciCat for submitted archive jobs and launches one run per dataset.",
+    description="Polls SciCat for submitted archive/retrieve jobs; one run per dataset.",
 )
 def scicat_jobs_sensor(context: SensorEvaluationContext, scicat: SciCatResource) -> SensorResult:
     """Launches runs for new jobs, rejects invalid ones, marks launched ones `inProgress`.

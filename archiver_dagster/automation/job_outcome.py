@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
 
-from archiver_dagster.automation.failure_sensor import is_archival_run
+from archiver_dagster.automation.run_kinds import run_kind
 from archiver_dagster.automation.tags import CLEANED_UP_TAG, JOB_ID_TAG, PARTITION_TAG
 from archiver_dagster.errors import ErrorKind, classify_step_failures
 from archiver_dagster.scicat.jobs import JobStatus
@@ -53,11 +53,11 @@ def failure(instance: DagsterInstance, run: DagsterRun) -> tuple[ErrorKind, str]
 
 
 def awaits_cleanup(instance: DagsterInstance, run: DagsterRun) -> bool:
-    """Whether a failed archival run has not yet been reported and cleaned up."""
+    """Whether a failed dataset run has not yet been reported and cleaned up."""
     return (
         run.status != DagsterRunStatus.SUCCESS
         and CLEANED_UP_TAG not in run.tags
-        and is_archival_run(instance, run)
+        and run_kind(instance, run) is not None
     )
 
 

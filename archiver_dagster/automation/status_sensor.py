@@ -5,12 +5,19 @@ from datetime import UTC, datetime
 from dagster import DefaultSensorStatus, RunsFilter, SensorEvaluationContext, SkipReason, sensor
 from pydantic import BaseModel, ValidationError
 
-from archiver_dagster.automation.job_outcome import dataset_outcomes, job_runs, job_verdict
+from archiver_dagster.automation.job_outcome import (
+    DatasetState,
+    dataset_outcomes,
+    job_runs,
+    job_verdict,
+)
 from archiver_dagster.automation.tags import JOB_ID_TAG, JOB_TYPE_TAG, job_run_tags
+from archiver_dagster.retrieval.results import download_entries
 from archiver_dagster.scicat.client import SciCatClient, SciCatNotFoundError
-from archiver_dagster.scicat.jobs import JobStatus, get_job, update_job
+from archiver_dagster.scicat.jobs import JobStatus, JobType, get_job, update_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.settings import definition_time_int
+from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 
 
 class StatusCursor(BaseModel):
@@ -56,7 +63,12 @@ def touched_jobs(context: SensorEvaluationContext, since: float) -> tuple[set[st
     return jobs, newest
 
 
-def report_job(context: SensorEvaluationContext, client: SciCatClient, job_id: str) -> bool:
+def report_job(
+    context: SensorEvaluationContext,
+    client: SciCatClient,
+    bucket: RetrievalBucketResource,
+    job_id: str,
+) -> bool:
     """Sends the job's final status if all its datasets finished; returns False if it must wait."""
     try:
         job = get_job(client, job_id)
@@ -73,7 +85,11 @@ def report_job(context: SensorEvaluationContext, client: SciCatClient, job_id: s
         return False
     status, message = verdict
     if (job.status, job.message) != (status.value, message):
-        update_job(client, job_id, status, message)
+        result = None
+        if job.type == JobType.RETRIEVE:
+            retrieved = [o.pid for o in outcomes if o.state is DatasetState.SUCCEEDED]
+            result = {"result": download_entries(client, bucket, retrieved)}
+        update_job(client, job_id, status, message, result)
         context.log.info(f"SciCat job {job_id}: {status.value}: {message}")
     return True
 
@@ -82,10 +98,12 @@ def report_job(context: SensorEvaluationContext, client: SciCatClient, job_id: s
     name="scicat_job_status_sensor",
     minimum_interval_seconds=definition_time_int("ARCHIVER_SENSOR_INTERVAL_S"),
     default_status=DefaultSensorStatus.RUNNING,
-    description="Reports finishedSuccessful / finishedWithDatasetErrors / finishedUnsuccessful.",
+    description="Reports each SciCat job's final status (and a retrieve job's download links).",
 )
 def scicat_job_status_sensor(
-    context: SensorEvaluationContext, scicat: SciCatResource
+    context: SensorEvaluationContext,
+    scicat: SciCatResource,
+    retrieval_bucket: RetrievalBucketResource,
 ) -> SkipReason | None:
     """Watches the runs of every SciCat job, whatever launched or re-executed them."""
     cursor = StatusCursor.parse(context.cursor)
@@ -96,7 +114,11 @@ def scicat_job_status_sensor(
         return SkipReason("no SciCat job has runs that changed")
     client = scicat.client()
     try:
-        pending = [job_id for job_id in candidates if not report_job(context, client, job_id)]
+        pending = [
+            job_id
+            for job_id in candidates
+            if not report_job(context, client, retrieval_bucket, job_id)
+        ]
     finally:
         client.close()
     context.update_cursor(StatusCursor(updated_after=newest, pending=pending).model_dump_json())

@@ -106,15 +106,16 @@ def test_job_naming_a_dataset_twice_is_rejected(instance, scicat_sim, scicat_use
 
 
 @VERSIONS
-def test_retrieve_jobs_wait_untouched_until_retrieval_exists(
-    version, instance, scicat_sim, scicat_user
-):
+def test_retrieve_jobs_launch_the_retrieval_job(version, instance, scicat_sim, scicat_user):
     job_id = scicat_user.job(version, [scicat_user.dataset("wanted/back")], job_type="retrieve")
 
     result = evaluate(instance, resource_for(scicat_sim, version))
 
-    assert result.run_requests == []
-    assert scicat_user.status(version, job_id)[0] == "jobSubmitted"
+    [request] = result.run_requests
+    assert request.job_name == "retrieve_dataset_job"
+    assert request.partition_key == "wanted/back"
+    assert request.tags["scicat/job_type"] == "retrieve"
+    assert request.run_key == f"{job_id}:wanted/back"
 
 
 def test_cursor_survives_a_restart_and_runs_without_cursor_still_confirm(

@@ -15,12 +15,14 @@ from dagster import (
     in_process_executor,
     reconstructable,
 )
+from dagster_aws.s3 import S3Resource
 
 from archiver_dagster.automation.status_sensor import scicat_job_status_sensor
 from archiver_dagster.automation.tags import job_run_tags
 from archiver_dagster.errors import ArchiverSystemError, MissingFilesError, failure_from
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.scicat.jobs import JobStatus, update_job
+from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 from archiver_dagster_tests.automation.conftest import resource_for
 
 FAIL_MARKER_ENV = "ARCHIVER_TEST_FAIL_MARKER"
@@ -53,10 +55,17 @@ def run_for_job(instance, job_id, pid, **options):
         return result.run_id, result.success
 
 
+# Archive jobs never touch the retrieval bucket: an unreachable one proves it.
+UNUSED_BUCKET = RetrievalBucketResource(
+    s3=S3Resource(endpoint_url="http://127.0.0.1:9"), bucket="unused"
+)
+
+
 def evaluate(instance, resource, cursor=None):
-    context = build_sensor_context(instance=instance, cursor=cursor, resources={"scicat": resource})
-    scicat_job_status_sensor(context)
-    return context.cursor
+    resources = {"scicat": resource, "retrieval_bucket": UNUSED_BUCKET}
+    with build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context:
+        scicat_job_status_sensor(context)
+        return context.cursor
 
 
 def job_in_progress(scicat_user, scicat_sim, version, pids):

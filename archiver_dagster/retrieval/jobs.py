@@ -1,0 +1,13 @@
+"""The Dagster job that retrieves one dataset (partition = PID)."""
+
+from dagster import AssetSelection, define_asset_job
+
+from archiver_dagster.retrieval.assets import retrieved_datablocks
+
+RETRIEVE_JOB_NAME = "retrieve_dataset_job"
+
+retrieve_dataset_job = define_asset_job(
+    RETRIEVE_JOB_NAME,
+    selection=AssetSelection.assets(retrieved_datablocks),
+    description="Brings one dataset (partition = SciCat PID) back from the LTS to the bucket.",
+)

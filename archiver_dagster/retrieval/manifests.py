@@ -1,0 +1,47 @@
+"""Values of the retrieval ops and of the `retrieved_datablocks` asset."""
+
+import hashlib
+
+from pydantic import BaseModel
+
+from archiver_dagster.archival.manifests import MemberManifest
+
+
+class RetrievalItem(BaseModel):
+    """One registered datablock to bring back."""
+
+    index: int
+    archive_id: str
+    packed_size: int
+    algorithm: str
+    tar_checksum: str | None
+    members: list[MemberManifest]
+
+    def fingerprint(self) -> str:
+        """sha256 of what SciCat registered (archiveId, sizes, member checksums, tar checksum).
+
+        Stored with the object: an object with the same fingerprint and size was verified
+        against this very registration when it was uploaded.
+        """
+        lines = [self.archive_id, str(self.packed_size), self.algorithm, self.tar_checksum or ""]
+        lines += [f"{m.path}\t{m.size}\t{m.checksum}" for m in self.members]
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+class RetrievedDatablock(BaseModel):
+    """A datablock in the retrieval bucket, verified against what was archived."""
+
+    archive_id: str
+    name: str
+    size: int
+    fingerprint: str
+    copied_from_lts: bool
+    seconds: float = 0.0
+
+
+class RetrievedDatablocksManifest(BaseModel):
+    """Value of `retrieved_datablocks`: the dataset's datablocks, ready for download."""
+
+    pid: str
+    bucket: str
+    datablocks: list[RetrievedDatablock]

@@ -1,0 +1,206 @@
+"""Ops of `retrieved_datablocks`: plan, bring each datablock back verified, publish."""
+
+import tarfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+from typing import BinaryIO, cast
+
+from dagster import (
+    DynamicOut,
+    DynamicOutput,
+    In,
+    MetadataValue,
+    Nothing,
+    OpExecutionContext,
+    Out,
+    Output,
+    RetryRequested,
+    op,
+)
+
+from archiver_dagster.archival.history import recorded_tar_checksums
+from archiver_dagster.archival.manifests import MemberManifest
+from archiver_dagster.archival.metadata import throughput
+from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
+from archiver_dagster.archival.verify_ops import retry_delay_s
+from archiver_dagster.errors import (
+    ArchiverSystemError,
+    UserError,
+    VerificationError,
+    classified_failures,
+    failure_from,
+)
+from archiver_dagster.packing.verify import (
+    ChecksumMismatchError,
+    ExpectedMember,
+    UnsafeMemberError,
+    verify_tar,
+)
+from archiver_dagster.retrieval.manifests import (
+    RetrievalItem,
+    RetrievedDatablock,
+    RetrievedDatablocksManifest,
+)
+from archiver_dagster.retrieval.upload import MultipartSink, TeeReader
+from archiver_dagster.scicat.models import LifecycleUpdate, RetrieveStatus
+from archiver_dagster.scicat.resource import SciCatResource
+from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.lts import LtsError, LTSResource
+from archiver_dagster.storage.retrieval_bucket import (
+    FINGERPRINT_KEY,
+    RetrievalBucketResource,
+    object_metadata,
+)
+
+
+class NothingToRetrieveError(UserError):
+    """The dataset has no datablocks in SciCat: it was never archived."""
+
+
+@op(ins={"lts_datablocks": In(Nothing)}, out=DynamicOut(RetrievalItem))
+def plan_retrieval(
+    context: OpExecutionContext, scicat: SciCatResource, lts: LTSResource
+) -> Iterator[DynamicOutput[RetrievalItem]]:
+    """Marks the retrieval started and lists the dataset's registered datablocks."""
+    pid = context.partition_key
+    with classified_failures():
+        layout = DatasetLayout(lts.storage_prefix, pid)
+        client = scicat.client()
+        client.get_dataset(pid)  # a user error if SciCat has no such dataset
+        client.update_lifecycle(
+            pid, LifecycleUpdate(retrieve_status_message=RetrieveStatus.STARTED)
+        )
+        blocks = sorted(client.get_datablocks(pid), key=lambda block: block.archive_id)
+        client.close()
+        if not blocks:
+            raise NothingToRetrieveError(f"dataset {pid} has no datablocks: it was never archived")
+    checksums = recorded_tar_checksums(context.instance, pid)
+    for index, block in enumerate(blocks):
+        if not layout.owns_archive_id(block.archive_id):
+            context.log.warning(f"{block.archive_id} is outside {layout.datablocks_folder}")
+        item = RetrievalItem(
+            index=index,
+            archive_id=block.archive_id,
+            packed_size=block.packed_size,
+            algorithm=block.chk_alg or "md5",
+            tar_checksum=checksums.get(block.archive_id),
+            members=[
+                MemberManifest(path=file.path, size=file.size, checksum=file.chk or "")
+                for file in block.data_file_list
+            ],
+        )
+        yield DynamicOutput(item, mapping_key=mapping_key(index))
+
+
+def _already_retrieved(
+    bucket: RetrievalBucketResource, item: RetrievalItem
+) -> dict[str, str] | None:
+    """The object's metadata if the bucket already holds this datablock, verified, else None."""
+    stored = bucket.stored(item.archive_id)
+    if stored is None or stored.size != item.packed_size:
+        return None
+    if stored.metadata.get(FINGERPRINT_KEY) != item.fingerprint():
+        return None
+    return stored.metadata
+
+
+@op(pool="lts_read")
+def retrieve_datablock(
+    context: OpExecutionContext,
+    item: RetrievalItem,
+    lts: LTSResource,
+    retrieval_bucket: RetrievalBucketResource,
+) -> RetrievedDatablock:
+    """Reads the datablock from the LTS once, verifying it while streaming it to the bucket.
+
+    The upload becomes visible only after the whole tar and every member checked out; a
+    mismatch aborts it, so nothing corrupt is ever left in the bucket.
+    """
+    name = PurePosixPath(item.archive_id).name
+    fingerprint = item.fingerprint()
+    existing = _already_retrieved(retrieval_bucket, item)
+    if existing is not None:
+        retrieval_bucket.renew(item.archive_id, existing, datetime.now(UTC).isoformat())
+        context.add_output_metadata({"copied_from_lts": False, "expiry_renewed": True})
+        return RetrievedDatablock(
+            archive_id=item.archive_id,
+            name=name,
+            size=item.packed_size,
+            fingerprint=fingerprint,
+            copied_from_lts=False,
+        )
+    started = time.monotonic()
+    expected = [ExpectedMember(path=m.path, size=m.size, checksum=m.checksum) for m in item.members]
+    sink = MultipartSink(
+        retrieval_bucket.client(),
+        retrieval_bucket.bucket,
+        item.archive_id,
+        retrieval_bucket.part_size_bytes,
+        object_metadata(fingerprint, item.algorithm, context.run_id),
+    )
+    try:
+        with lts.open_uncached(item.archive_id, item.packed_size) as stream:
+            tee = cast(BinaryIO, TeeReader(stream, sink))
+            digest = verify_tar(tee, item.tar_checksum, expected, item.algorithm)
+        sink.commit()
+    except (ChecksumMismatchError, UnsafeMemberError, tarfile.TarError) as error:
+        sink.abort()
+        raise failure_from(VerificationError(f"{item.archive_id} on the LTS: {error}")) from error
+    except (OSError, LtsError) as error:
+        sink.abort()
+        if context.retry_number < lts.read_retries:
+            delay = retry_delay_s(lts.read_retry_delay_s, context.retry_number)
+            context.log.warning(f"{item.archive_id} not readable ({error}); retry in {delay:.0f} s")
+            raise RetryRequested(max_retries=lts.read_retries, seconds_to_wait=delay) from error
+        raise failure_from(ArchiverSystemError(f"{item.archive_id}: {error}")) from error
+    seconds = time.monotonic() - started
+    context.add_output_metadata(
+        {
+            "copied_from_lts": True,
+            "tar_checksum": digest.checksum,
+            **throughput(item.packed_size, seconds),
+        }
+    )
+    return RetrievedDatablock(
+        archive_id=item.archive_id,
+        name=name,
+        size=item.packed_size,
+        fingerprint=fingerprint,
+        copied_from_lts=True,
+        seconds=seconds,
+    )
+
+
+@op(out=Out(RetrievedDatablocksManifest, io_manager_key=MANIFEST_IO_MANAGER))
+def publish_retrieval(
+    context: OpExecutionContext,
+    retrieved: list[RetrievedDatablock],
+    scicat: SciCatResource,
+    retrieval_bucket: RetrievalBucketResource,
+) -> Output[RetrievedDatablocksManifest]:
+    """Marks the dataset retrieved in SciCat; the run's metadata carries the download links."""
+    pid = context.partition_key
+    ordered = sorted(retrieved, key=lambda block: block.archive_id)
+    with classified_failures():
+        client = scicat.client()
+        client.update_lifecycle(
+            pid,
+            LifecycleUpdate(
+                retrieve_status_message=RetrieveStatus.DATASET_RETRIEVED, retrievable=True
+            ),
+        )
+        client.close()
+    links = {block.name: retrieval_bucket.presigned_url(block.archive_id) for block in ordered}
+    copied = [block for block in ordered if block.copied_from_lts]
+    return Output(
+        RetrievedDatablocksManifest(pid=pid, bucket=retrieval_bucket.bucket, datablocks=ordered),
+        metadata={
+            "datablocks": len(ordered),
+            "copied_from_lts": len(copied),
+            "expiry_renewed": len(ordered) - len(copied),
+            "download_links": MetadataValue.json(links),
+            **throughput(sum(b.size for b in copied), sum(b.seconds for b in copied)),
+        },
+    )

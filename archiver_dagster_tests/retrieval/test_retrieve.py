@@ -1,0 +1,177 @@
+"""Retrieval in process: archive, then bring back, verify, download with plain HTTP."""
+
+import hashlib
+import io
+import tarfile
+
+import requests
+from dagster import materialize
+
+from archiver_dagster.archival.assets import archival_assets
+from archiver_dagster.definitions import build_resources
+from archiver_dagster.devstack.seed import sample_files
+from archiver_dagster.devstack.stack import RETRIEVAL_BUCKET, LocalStack
+from archiver_dagster.partitions import datasets_partitions
+from archiver_dagster.retrieval.assets import retrieved_datablocks
+from archiver_dagster.storage.lts import LTSResource
+from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
+from archiver_dagster_tests.helpers import archive, lts_folder, run_failure_sensor
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def retrieve(instance, pid, overrides=None):
+    instance.add_dynamic_partitions(datasets_partitions.name, [pid])
+    return materialize(
+        [*archival_assets, retrieved_datablocks],
+        selection=[retrieved_datablocks],
+        partition_key=pid,
+        instance=instance,
+        resources={**build_resources(), **(overrides or {})},
+        raise_on_error=False,
+        run_config=QUIET,
+    )
+
+
+def links(result) -> dict[str, str]:
+    [materialization] = result.asset_materializations_for_node("retrieved_datablocks")
+    return materialization.metadata["download_links"].data
+
+
+def lifecycle(stack, pid):
+    return stack.scicat.dataset(pid)["datasetlifecycle"]
+
+
+def bucket_keys(stack: LocalStack, pid: str) -> list[str]:
+    listing = stack.s3.client().list_objects_v2(
+        Bucket=RETRIEVAL_BUCKET, Prefix=f"openem-network/datasets/{pid}/"
+    )
+    return [item["Key"] for item in listing.get("Contents", [])]
+
+
+def unfinished_uploads(stack: LocalStack) -> list[str]:
+    answer = stack.s3.client().list_multipart_uploads(Bucket=RETRIEVAL_BUCKET)
+    return [upload["Key"] for upload in answer.get("Uploads", [])]
+
+
+def small_parts(stack) -> RetrievalBucketResource:
+    """The bucket with 5 MiB parts (S3's minimum), so a 12 MB datablock goes multipart."""
+    resource = build_resources()["retrieval_bucket"]
+    return resource.model_copy(update={"part_size_bytes": 5 * 1024 * 1024})
+
+
+def fast_lts(stack) -> LTSResource:
+    return LTSResource(
+        storage_root=str(stack.lts_root),
+        free_space_percentage="0",
+        file_timeout_s=1,
+        read_retries=1,
+        read_retry_delay_s=1,
+    )
+
+
+def test_archive_then_retrieve_and_download_with_plain_http(
+    stack, instance, seed_dataset, unique_pid
+):
+    pid = unique_pid()
+    files = seed_dataset(pid, sample_files(5, 3000))
+    assert archive(instance, pid).success
+    tars_before = {p.name: p.read_bytes() for p in lts_folder(stack, pid).iterdir()}
+
+    result = retrieve(instance, pid)
+
+    assert result.success
+    assert lifecycle(stack, pid)["retrieveStatusMessage"] == "datasetRetrieved"
+    assert lifecycle(stack, pid)["retrievable"] is True
+    downloaded = {}
+    for name, url in links(result).items():
+        response = requests.get(url, timeout=10)
+        assert response.status_code == 200, response.text
+        assert response.content == tars_before[name]
+        with tarfile.open(fileobj=io.BytesIO(response.content)) as tar:
+            for member in tar.getmembers():
+                downloaded[member.name] = tar.extractfile(member).read()
+    assert downloaded == {file.path: file.content() for file in files}
+    # Retrieval never modifies the archive.
+    assert {p.name: p.read_bytes() for p in lts_folder(stack, pid).iterdir()} == tars_before
+
+
+def test_second_retrieval_copies_nothing_and_renews_expiry(
+    stack, instance, seed_dataset, unique_pid
+):
+    pid = unique_pid()
+    seed_dataset(pid)
+    assert archive(instance, pid).success
+    first = retrieve(instance, pid)
+    [key] = bucket_keys(stack, pid)
+    s3 = stack.s3.client()
+    first_modified = s3.head_object(Bucket=RETRIEVAL_BUCKET, Key=key)["LastModified"]
+
+    second = retrieve(instance, pid)
+
+    assert first.success and second.success
+    [metadata] = [
+        m.metadata for m in second.asset_materializations_for_node("retrieved_datablocks")
+    ]
+    assert metadata["copied_from_lts"].value == 0
+    assert metadata["expiry_renewed"].value == 1
+    head = s3.head_object(Bucket=RETRIEVAL_BUCKET, Key=key)
+    assert head["LastModified"] >= first_modified
+    assert "renewed-at" in head["Metadata"]
+
+
+def test_corrupt_datablock_on_lts_fails_and_leaves_nothing_in_the_bucket(
+    stack, instance, seed_dataset, unique_pid, monkeypatch
+):
+    monkeypatch.setenv("ARCHIVER_TARGET_SIZE_GB", "1")  # one 12 MB datablock: 3 parts of 5 MiB
+    pid = unique_pid()
+    seed_dataset(pid, sample_files(4, 3_000_000))
+    assert archive(instance, pid).success
+    [tar] = list(lts_folder(stack, pid).iterdir())
+    data = bytearray(tar.read_bytes())
+    data[-4096 - 700] ^= 0x04  # inside the last member, after two parts were sent
+    tar.write_bytes(bytes(data))
+    corrupt_digest = hashlib.sha256(data).hexdigest()
+    overrides = {"retrieval_bucket": small_parts(stack)}
+
+    result = retrieve(instance, pid, overrides)
+    assert not result.success
+    run_failure_sensor(instance, result, overrides)
+
+    assert lifecycle(stack, pid)["retrieveStatusMessage"] == "datasetRetrievalFailed"
+    assert lifecycle(stack, pid)["retrieveReturnMessage"]["errorKind"] == "system"
+    assert bucket_keys(stack, pid) == []
+    assert unfinished_uploads(stack) == []
+    assert hashlib.sha256(tar.read_bytes()).hexdigest() == corrupt_digest  # LTS untouched
+
+
+def test_datablock_missing_from_lts_fails_after_retries(stack, instance, seed_dataset, unique_pid):
+    pid = unique_pid()
+    seed_dataset(pid)
+    assert archive(instance, pid).success
+    for tar in lts_folder(stack, pid).iterdir():
+        tar.unlink()
+
+    result = retrieve(instance, pid, {"lts": fast_lts(stack)})
+    assert not result.success
+    restarts = [e for e in result.all_events if e.event_type_value == "STEP_RESTARTED"]
+    assert len(restarts) == 1  # one retry, then the system error
+    run_failure_sensor(instance, result)
+
+    assert lifecycle(stack, pid)["retrieveStatusMessage"] == "datasetRetrievalFailed"
+    assert "not readable" in lifecycle(stack, pid)["retrieveReturnMessage"]["message"]
+    assert bucket_keys(stack, pid) == []
+
+
+def test_dataset_without_datablocks_is_a_user_error(stack, instance, seed_dataset, unique_pid):
+    pid = unique_pid()
+    seed_dataset(pid)  # registered and uploaded, never archived
+
+    result = retrieve(instance, pid)
+    assert not result.success
+    run_failure_sensor(instance, result)
+
+    assert lifecycle(stack, pid)["retrieveStatusMessage"] == "datasetRetrievalFailed"
+    message = lifecycle(stack, pid)["retrieveReturnMessage"]
+    assert message["errorKind"] == "user"
+    assert "never archived" in message["message"]
