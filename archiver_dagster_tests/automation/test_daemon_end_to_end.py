@@ -1,12 +1,16 @@
 """End to end with the daemon: SciCat jobs in, runs launched by the sensor, job status out."""
 
+import io
+import os
 import shutil
+import tarfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance, RunsFilter
+import requests
+from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, RunsFilter
 from dagster._core.instance.ref import InstanceRef
 
 from archiver_dagster.devstack.seed import sample_files
@@ -36,7 +40,7 @@ def services(stack: LocalStack, tmp_path_factory) -> Iterator[DagsterServices]:
     shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
     with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
         apply_pool_limits(instance, {"lts_write": 2, "lts_read": 2, "lts_free_space": 1})
-    env = {**__import__("os").environ, "ARCHIVER_SENSOR_INTERVAL_S": "1"}
+    env = {**os.environ, "ARCHIVER_SENSOR_INTERVAL_S": "1"}
     with DagsterServices(home, env) as running:
         yield running
 
@@ -133,3 +137,57 @@ def test_daemon_restart_launches_nothing_twice(
     assert sorted(run.tags["dagster/partition"] for run in runs) == sorted(pids)
     for pid in pids:
         assert archive_status(stack, pid) == "datasetOnArchiveDisk"
+
+
+def job_result(user: SciCatUser, job_id: str) -> list[dict]:
+    response = requests.get(f"{user.base}/api/v3/Jobs/{job_id}", headers=user.headers, timeout=5)
+    return response.json()["jobResultObject"]["result"]
+
+
+def test_archive_then_retrieve_through_scicat_jobs(services, stack, user, seed_dataset, unique_pid):
+    pid = unique_pid()
+    files = seed_dataset(pid, sample_files(5, 4000))
+    assert final_status(user, user.job(3, [pid]))[0] == "finishedSuccessful"
+
+    retrieve_job = user.job(3, [pid], job_type="retrieve")
+    status, message = final_status(user, retrieve_job)
+
+    assert status == "finishedSuccessful", message
+    entries = job_result(user, retrieve_job)
+    assert {entry["datasetId"] for entry in entries} == {pid}
+    downloaded = {}
+    for entry in entries:
+        assert set(entry) == {"datasetId", "name", "size", "archiveId", "url"}
+        body = requests.get(entry["url"], timeout=10).content
+        assert len(body) == entry["size"]
+        with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+            for member in tar.getmembers():
+                downloaded[member.name] = tar.extractfile(member).read()
+    assert downloaded == {file.path: file.content() for file in files}
+    lifecycle = stack.scicat.dataset(pid)["datasetlifecycle"]
+    assert lifecycle["retrieveStatusMessage"] == "datasetRetrieved"
+
+
+def test_two_concurrent_retrieve_jobs_copy_the_dataset_once(
+    services, daemon_instance, stack, user, seed_dataset, unique_pid
+):
+    pid = unique_pid()
+    seed_dataset(pid)
+    assert final_status(user, user.job(3, [pid]))[0] == "finishedSuccessful"
+
+    jobs = [user.job(3, [pid], job_type="retrieve") for _ in range(2)]
+    outcomes = [final_status(user, job_id) for job_id in jobs]
+
+    assert [status for status, _ in outcomes] == ["finishedSuccessful"] * 2
+    # The queue runs one run per dataset at a time; the second found the verified copy.
+    runs = daemon_instance.get_runs(
+        filters=RunsFilter(tags={"dagster/partition": pid, "scicat/job_type": "retrieve"})
+    )
+    records = daemon_instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey("retrieved_datablocks"), asset_partitions=[pid]),
+        limit=10,
+    ).records
+    copied = sorted(r.asset_materialization.metadata["copied_from_lts"].value for r in records)
+    assert len(runs) == 2
+    assert copied == [0, 1]
+    assert job_result(user, jobs[0])[0]["archiveId"] == job_result(user, jobs[1])[0]["archiveId"]
