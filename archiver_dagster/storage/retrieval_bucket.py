@@ -5,6 +5,7 @@ from typing import Any
 
 import boto3
 from botocore.client import BaseClient
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from dagster import ConfigurableResource
 from dagster_aws.s3 import S3Resource
@@ -84,6 +85,7 @@ class RetrievalBucketResource(ConfigurableResource):
             aws_access_key_id=s3.aws_access_key_id,
             aws_secret_access_key=s3.aws_secret_access_key,
             aws_session_token=s3.aws_session_token,
+            config=Config(signature_version="s3v4"),  # SigV4: links valid up to 7 days
         )
         return str(
             client.generate_presigned_url(
