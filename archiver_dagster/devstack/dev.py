@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from dagster import DagsterInstance
 
 from archiver_dagster.devstack.demo import prepare_dagster_home, say
 from archiver_dagster.devstack.seed import SciCatSeeder, sample_files, upload_files
+from archiver_dagster.devstack.services import stop_process_group
 from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.partitions import DATASETS
 from archiver_dagster.pools import apply_pool_limits, configured_pool_limits
@@ -34,6 +36,10 @@ def seed_sample(stack: LocalStack, instance: DagsterInstance) -> None:
     instance.add_dynamic_partitions(DATASETS, [SAMPLE_PID])
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_dev(root: Path, port: int) -> int:
     """Starts the stack and the Dagster UI; Ctrl-C stops both."""
     home = prepare_dagster_home(root / "dagster_home")
@@ -48,17 +54,28 @@ def run_dev(root: Path, port: int) -> int:
         say(f"variables in {root / 'env'}; sample dataset {SAMPLE_PID} seeded")
         say(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C stops everything)")
         dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"
+        # Its own process group, stopped as a whole: `dagster dev` started as a plain child
+        # ignores signals and a kill would orphan its webserver, daemon and code server. The
+        # working folder is not the repository, whose dagster.yaml is DAGSTER_HOME's template.
         process = subprocess.Popen(
-            [dagster, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
-            cwd=REPO_ROOT,
+            [
+                dagster,
+                "dev",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-w",
+                str(REPO_ROOT / "workspace.yaml"),
+            ],
+            cwd=root,
             env=env,
+            start_new_session=True,
         )
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             return process.wait()
         except KeyboardInterrupt:
-            process.terminate()
-            try:
-                return process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                return process.wait()
+            return 0
+        finally:
+            stop_process_group(process, timeout_s=30)
