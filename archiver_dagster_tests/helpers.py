@@ -1,7 +1,9 @@
 """Test helpers: materialize a dataset, run the failure sensor on a failed run, inspect stores."""
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from dagster import (
     DagsterEventType,
@@ -88,3 +90,14 @@ def archive_status(stack: LocalStack, pid: str) -> str | None:
     dataset = stack.scicat.dataset(pid)
     assert dataset is not None
     return dataset["datasetlifecycle"].get("archiveStatusMessage")
+
+
+def wait_until(condition: Callable[[], Any], timeout_s: float = 180.0, what: str = "") -> Any:
+    """Polls `condition` until it returns something truthy, which is returned."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what or condition}")

@@ -3,8 +3,6 @@
 Then the dataset is marked archived and its landing-zone objects are released.
 """
 
-import random
-import tarfile
 import time
 from collections.abc import Iterator
 
@@ -15,7 +13,6 @@ from dagster import (
     OpExecutionContext,
     Out,
     Output,
-    RetryRequested,
     op,
 )
 
@@ -27,23 +24,20 @@ from archiver_dagster.archival.manifests import (
 )
 from archiver_dagster.archival.metadata import throughput
 from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
+from archiver_dagster.archival.read_failures import lts_read_failures
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.errors import (
     ArchiverSystemError,
-    VerificationError,
     classified_failures,
-    failure_from,
 )
 from archiver_dagster.packing.verify import (
-    ChecksumMismatchError,
     ExpectedMember,
-    UnsafeMemberError,
     verify_tar,
 )
 from archiver_dagster.scicat.models import ArchiveStatus, LifecycleUpdate
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.storage.landing_zone import LandingZoneResource
-from archiver_dagster.storage.lts import LtsError, LTSResource
+from archiver_dagster.storage.lts import LTSResource
 
 
 @op(out=DynamicOut(LtsCopy))
@@ -65,11 +59,6 @@ def settle_lts_copy(context: OpExecutionContext, copy: LtsCopy, lts: LTSResource
     return copy
 
 
-def retry_delay_s(first_delay_s: float, retry_number: int) -> float:
-    """Exponential backoff with +-10 % jitter: 60, 120, 240, ... s for a first delay of 60 s."""
-    return first_delay_s * (2**retry_number) * random.uniform(0.9, 1.1)
-
-
 @op(pool="lts_read")
 def verify_lts_copy(context: OpExecutionContext, copy: LtsCopy, lts: LTSResource) -> VerifiedCopy:
     """Reads the copy once from the media, checking the tar checksum and every member's."""
@@ -79,17 +68,11 @@ def verify_lts_copy(context: OpExecutionContext, copy: LtsCopy, lts: LTSResource
         for member in block.members
     ]
     started = time.monotonic()
-    try:
-        with lts.open_uncached(block.archive_id, block.packed_size) as stream:
-            digest = verify_tar(stream, block.checksum or None, expected, block.algorithm)
-    except (ChecksumMismatchError, UnsafeMemberError, tarfile.TarError) as error:
-        raise failure_from(VerificationError(f"{copy.lts_path}: {error}")) from error
-    except (OSError, LtsError) as error:
-        if context.retry_number < lts.read_retries:
-            delay = retry_delay_s(lts.read_retry_delay_s, context.retry_number)
-            context.log.warning(f"{copy.lts_path} not readable ({error}); retry in {delay:.0f} s")
-            raise RetryRequested(max_retries=lts.read_retries, seconds_to_wait=delay) from error
-        raise failure_from(ArchiverSystemError(f"{copy.lts_path}: {error}")) from error
+    with (
+        lts_read_failures(context, lts, copy.lts_path),
+        lts.open_uncached(block.archive_id, block.packed_size) as stream,
+    ):
+        digest = verify_tar(stream, block.checksum or None, expected, block.algorithm)
     seconds = time.monotonic() - started
     context.add_output_metadata(
         {

@@ -2,26 +2,15 @@
 
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ValidationError
-
+from archiver_dagster.automation.cursors import JsonCursor
 from archiver_dagster.partitions import InvalidPidError, validate_pid
 from archiver_dagster.scicat.jobs import JobType, SciCatJob
 
 
-class IntakeCursor(BaseModel):
+class IntakeCursor(JsonCursor):
     """Jobs whose runs were requested but which are not yet marked `inProgress` in SciCat."""
 
     requested: dict[str, list[str]] = {}
-
-    @classmethod
-    def parse(cls, raw: str | None) -> "IntakeCursor":
-        """Reads the sensor's cursor (empty or unreadable: a fresh start)."""
-        if not raw:
-            return cls()
-        try:
-            return cls.model_validate_json(raw)
-        except ValidationError:
-            return cls()
 
 
 def job_problem(job: SciCatJob) -> str | None:

@@ -3,8 +3,8 @@
 from datetime import UTC, datetime
 
 from dagster import DefaultSensorStatus, RunsFilter, SensorEvaluationContext, SkipReason, sensor
-from pydantic import BaseModel, ValidationError
 
+from archiver_dagster.automation.cursors import JsonCursor
 from archiver_dagster.automation.job_outcome import (
     DatasetState,
     dataset_outcomes,
@@ -20,21 +20,11 @@ from archiver_dagster.settings import definition_time_int
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 
 
-class StatusCursor(BaseModel):
+class StatusCursor(JsonCursor):
     """Runs updated after `updated_after` are looked at; `pending` jobs are re-checked."""
 
     updated_after: float = 0.0
     pending: list[str] = []
-
-    @classmethod
-    def parse(cls, raw: str | None) -> "StatusCursor":
-        """Reads the sensor's cursor (empty or unreadable: start from the beginning)."""
-        if not raw:
-            return cls()
-        try:
-            return cls.model_validate_json(raw)
-        except ValidationError:
-            return cls()
 
 
 def touched_jobs(context: SensorEvaluationContext, since: float) -> tuple[set[str], float]:

@@ -1,6 +1,5 @@
 """Ops of `retrieved_datablocks`: plan, bring each datablock back verified, publish."""
 
-import tarfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,7 +15,6 @@ from dagster import (
     OpExecutionContext,
     Out,
     Output,
-    RetryRequested,
     op,
 )
 
@@ -24,18 +22,13 @@ from archiver_dagster.archival.history import recorded_tar_checksums
 from archiver_dagster.archival.manifests import MemberManifest
 from archiver_dagster.archival.metadata import throughput
 from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
-from archiver_dagster.archival.verify_ops import retry_delay_s
+from archiver_dagster.archival.read_failures import lts_read_failures
 from archiver_dagster.errors import (
-    ArchiverSystemError,
     UserError,
-    VerificationError,
     classified_failures,
-    failure_from,
 )
 from archiver_dagster.packing.verify import (
-    ChecksumMismatchError,
     ExpectedMember,
-    UnsafeMemberError,
     verify_tar,
 )
 from archiver_dagster.retrieval.manifests import (
@@ -47,7 +40,7 @@ from archiver_dagster.retrieval.upload import MultipartSink, TeeReader
 from archiver_dagster.scicat.models import LifecycleUpdate, RetrieveStatus
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.storage.layout import DatasetLayout
-from archiver_dagster.storage.lts import LtsError, LTSResource
+from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.storage.retrieval_bucket import (
     FINGERPRINT_KEY,
     RetrievalBucketResource,
@@ -140,21 +133,15 @@ def retrieve_datablock(
         retrieval_bucket.part_size_bytes,
         object_metadata(fingerprint, item.algorithm, context.run_id),
     )
-    try:
-        with lts.open_uncached(item.archive_id, item.packed_size) as stream:
-            tee = cast(BinaryIO, TeeReader(stream, sink))
-            digest = verify_tar(tee, item.tar_checksum, expected, item.algorithm)
-        sink.commit()
-    except (ChecksumMismatchError, UnsafeMemberError, tarfile.TarError) as error:
-        sink.abort()
-        raise failure_from(VerificationError(f"{item.archive_id} on the LTS: {error}")) from error
-    except (OSError, LtsError) as error:
-        sink.abort()
-        if context.retry_number < lts.read_retries:
-            delay = retry_delay_s(lts.read_retry_delay_s, context.retry_number)
-            context.log.warning(f"{item.archive_id} not readable ({error}); retry in {delay:.0f} s")
-            raise RetryRequested(max_retries=lts.read_retries, seconds_to_wait=delay) from error
-        raise failure_from(ArchiverSystemError(f"{item.archive_id}: {error}")) from error
+    with lts_read_failures(context, lts, item.archive_id):
+        try:
+            with lts.open_uncached(item.archive_id, item.packed_size) as stream:
+                tee = cast(BinaryIO, TeeReader(stream, sink))
+                digest = verify_tar(tee, item.tar_checksum, expected, item.algorithm)
+            sink.commit()
+        except BaseException:
+            sink.abort()  # nothing unverified ever becomes visible in the bucket
+            raise
     seconds = time.monotonic() - started
     context.add_output_metadata(
         {

@@ -10,6 +10,7 @@ from archiver_dagster.definitions import archive_dataset_job_def
 from archiver_dagster.devstack.seed import sample_files
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.pools import apply_pool_limits
+from archiver_dagster_tests.helpers import wait_until
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -38,16 +39,6 @@ def blocked_steps(instance: DagsterInstance, run_id: str, pool: str) -> set[str]
     }
 
 
-def wait_for(condition, timeout_s: float = 60.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
-
-
 def test_lts_write_limit_one_blocks_copies_and_they_never_overlap(
     stack, instance, seed_dataset, unique_pid, monkeypatch
 ):
@@ -72,8 +63,8 @@ def test_lts_write_limit_one_blocks_copies_and_they_never_overlap(
 
     runner = threading.Thread(target=run)
     runner.start()
-    run_id = wait_for(lambda: next(iter(instance.get_run_ids()), None))
-    wait_for(lambda: blocked_steps(instance, run_id, "lts_write"))
+    run_id = wait_until(lambda: next(iter(instance.get_run_ids()), None))
+    wait_until(lambda: blocked_steps(instance, run_id, "lts_write"))
     time.sleep(1.0)
     assert step_intervals(instance, run_id, "copy_to_lts") == []  # nobody wrote meanwhile
 

@@ -5,7 +5,7 @@ import os
 import shutil
 import tarfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,20 +18,10 @@ from archiver_dagster.devstack.services import DagsterServices
 from archiver_dagster.devstack.stack import LocalStack
 from archiver_dagster.pools import apply_pool_limits
 from archiver_dagster_tests.automation.conftest import SciCatUser
-from archiver_dagster_tests.helpers import archive_status, landing_zone_keys
+from archiver_dagster_tests.helpers import archive_status, landing_zone_keys, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 180.0
-
-
-def wait_until(condition: Callable[[], object], timeout_s: float = TIMEOUT_S, what: str = ""):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +51,7 @@ def final_status(user: SciCatUser, job_id: str) -> tuple[str, str | None]:
         status = user.status(3, job_id)
         return status if status[0].startswith("finished") else None
 
-    return wait_until(finished, what=f"SciCat job {job_id} to finish")
+    return wait_until(finished, TIMEOUT_S, what=f"SciCat job {job_id} to finish")
 
 
 def test_archive_job_with_two_datasets_succeeds(services, stack, user, seed_dataset, unique_pid):
