@@ -44,9 +44,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3, help="runs per shape (median)")
     parser.add_argument("--target-size-gb", default="1.1", help="ARCHIVER_TARGET_SIZE_GB")
     parser.add_argument("--checksum", default="md5", help="ARCHIVER_CHECKSUM_ALG")
-    parser.add_argument(
-        "--executor", choices=("multiprocess", "in_process"), default="multiprocess"
-    )
+    parser.add_argument("--executor", choices=EXECUTORS, default="multiprocess")
     parser.add_argument("--overhead-repeat", type=int, default=3, help="tiny runs per executor")
     parser.add_argument("--workdir", type=Path, default=None, help="parent of the temp folder")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
@@ -94,7 +92,10 @@ def archive_runs(
         with DagsterInstance.get() as instance:
             instance.add_dynamic_partitions(DATASETS, [pid])
         os.sync()
+        s3_pid = procfs.find_descendant(os.getpid(), "moto.server", str(stack.s3.port)) or 0
+        s3_cpu = procfs.cpu_seconds(s3_pid)
         result = run_worker(home, pid, args.executor, home / f"run-{uuid.uuid4().hex}.json")
+        result["s3_server_cpu_s"] = procfs.cpu_seconds(s3_pid) - s3_cpu
         runs.append(result)
         if not args.json:
             say(

@@ -5,6 +5,7 @@ sockets never count); when a process is reaped its counters are added to its par
 the counters of a live ancestor include every descendant that has already exited.
 """
 
+import os
 import threading
 from pathlib import Path
 
@@ -50,6 +51,30 @@ def descendants(root: int) -> list[int]:
             found.append(child)
             stack.append(child)
     return found
+
+
+def cpu_seconds(pid: int | str = "self", children: bool = True) -> float:
+    """User + system CPU seconds of a process (plus its reaped descendants), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(value) for value in fields[11:15] if children) or sum(
+        int(value) for value in fields[11:13]
+    )
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def find_descendant(root: int, *words: str) -> int | None:
+    """The first live descendant of `root` whose command line contains all `words`."""
+    for pid in descendants(root):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if all(word in command for word in words):
+            return pid
+    return None
 
 
 def peak_rss_bytes(pid: int | str = "self") -> int:

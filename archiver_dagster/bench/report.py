@@ -55,6 +55,9 @@ def summarize(runs: list[dict[str, Any]], payload: int, floor: dict[str, float])
         "peak_rss_worker_mb": max(run["worker_peak_rss"] for run in runs) / MB,
         "peak_rss_step_mb": max(run["step_peak_rss"] for run in runs) / MB,
         "dagster_steps": runs[0]["stages"].get("steps", 0),
+        "cpu_s_per_gb": median([run["cpu_s"] / payload * 1e9 for run in runs]),
+        "s3_server_cpu_s_per_gb": median([run["s3_server_cpu_s"] / payload * 1e9 for run in runs]),
+        "loadavg_before": [round(run["loadavg_1min_before"], 2) for run in runs],
     }
 
 
@@ -80,6 +83,11 @@ def format_shape(title: str, summary: dict[str, Any]) -> str:
     lines.append(
         f"peak RSS: run worker {summary['peak_rss_worker_mb']:.0f} MB, "
         f"largest step process {summary['peak_rss_step_mb']:.0f} MB"
+    )
+    lines.append(
+        f"CPU per GB of payload: archiver {summary['cpu_s_per_gb']:.2f} s, S3 server "
+        f"{summary['s3_server_cpu_s_per_gb']:.2f} s; 1-min load before each run "
+        f"{summary['loadavg_before']}"
     )
     lines.append("(seconds: first step start to last step end; op s: summed over datablocks)")
     return "\n".join(lines)

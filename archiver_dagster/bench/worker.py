@@ -99,18 +99,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     io_before = procfs.read_io()
+    cpu_before = procfs.cpu_seconds()
+    load = os.getloadavg()[0]
     started = time.monotonic()
     success, run_id, instance = run_once(args.pid, args.executor)
     wall_s = time.monotonic() - started
     io = procfs.add_io(procfs.read_io(), io_before, sign=-1)
+    cpu = procfs.cpu_seconds() - cpu_before
     for child in procfs.descendants(os.getpid()):
         procfs.add_io(io, procfs.read_io(child))  # started during the run: all of it counts
+        cpu += procfs.cpu_seconds(child)
     report = {
         "success": success,
         "run_id": run_id,
         "wall_s": wall_s,
         "stages": stage_spans(instance, run_id),
         "io": io,
+        "cpu_s": cpu,
+        "loadavg_1min_before": load,
         "worker_max_rss": procfs.peak_rss_bytes(),  # VmHWM: ru_maxrss keeps the pre-exec parent's
     }
     instance.dispose()
