@@ -57,26 +57,39 @@ class LandingZoneResource(ConfigurableResource):
     ) -> Generator[BinaryIO, None, None]:
         """Yields a readable stream per `(relative path, size)`, in the given order.
 
-        Small objects are downloaded ahead by `download_concurrency` threads sharing one client;
-        large ones are streamed straight from their GET, so memory stays bounded.
+        Small objects are downloaded ahead by `download_concurrency` threads sharing one client,
+        at most `download_concurrency` of them (so at most that many x `PREFETCH_MAX_BYTES` in
+        memory). A large object's GET is opened only when its turn comes and streamed straight
+        from the response: a GET opened ahead would sit idle while the objects before it are
+        read, and a real S3 endpoint closes idle connections.
         """
         prefix = self.layout(pid).raw_files_key
         client = self.s3.get_client()
-        window: deque[Future[BinaryIO]] = deque()
+        window: deque[Future[BinaryIO] | str] = deque()
         with ThreadPoolExecutor(max_workers=self.download_concurrency) as pool:
             for path, size in files:
-                window.append(pool.submit(self._fetch, client, prefix + path, size))
+                if size <= PREFETCH_MAX_BYTES:
+                    window.append(pool.submit(self._fetch, client, prefix + path, size))
+                else:
+                    window.append(prefix + path)
                 if len(window) >= self.download_concurrency:
-                    with window.popleft().result() as stream:
+                    with self._open(client, window.popleft()) as stream:
                         yield stream
             while window:
-                with window.popleft().result() as stream:
+                with self._open(client, window.popleft()) as stream:
                     yield stream
 
-    def _fetch(self, client: Any, key: str, size: int) -> BinaryIO:
+    def _open(self, client: Any, pending: "Future[BinaryIO] | str") -> BinaryIO:
+        """The prefetched object, or the streaming GET of a large one opened now."""
+        if isinstance(pending, str):
+            return self._fetch(client, pending, None)
+        return pending.result()
+
+    def _fetch(self, client: Any, key: str, size: int | None) -> BinaryIO:
+        """Reads a small object whole into memory; returns a large one's (`size` None) body."""
         try:
             body = client.get_object(Bucket=self.bucket, Key=key)["Body"]
-            if size <= PREFETCH_MAX_BYTES:
+            if size is not None:
                 return io.BytesIO(body.read())
             return cast(BinaryIO, body)
         except Exception as error:

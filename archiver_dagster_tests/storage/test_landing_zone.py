@@ -191,3 +191,33 @@ def test_delete_files_keeps_a_nested_dataset(
     landing_zone(stack).delete_files(pid, ["a.bin"])
     assert landing_zone(stack).list_raw_files(pid) == {}
     assert landing_zone(stack).list_raw_files(nested) == {"n.bin": 1}
+
+
+def test_open_raw_files_opens_a_large_object_only_when_its_turn_comes(
+    stack: LocalStack, unique_pid: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = unique_pid()
+    big = os.urandom(PREFETCH_MAX_BYTES + 1)
+    contents = {"a.bin": b"a", "big_1.bin": big, "big_2.bin": big[::-1], "z.bin": b"z"}
+    put_raw(stack, pid, contents)
+    zone = landing_zone(stack, download_concurrency=4)
+    client = zone.s3.get_client()
+    opened: list[str] = []
+    real_get = client.get_object
+
+    def get_object(**kwargs: Any) -> Any:
+        opened.append(kwargs["Key"].rsplit("/", 1)[-1])
+        return real_get(**kwargs)
+
+    monkeypatch.setattr(client, "get_object", get_object)
+    monkeypatch.setattr(S3Resource, "get_client", lambda self: client)
+    order = ["a.bin", "big_1.bin", "big_2.bin", "z.bin"]
+    # Each big object's GET is opened when its turn comes, never ahead of it.
+    big_open_when = {"a.bin": [], "big_1.bin": ["big_1.bin"]}
+    read: list[bytes] = []
+    for stream in zone.open_raw_files(pid, [(p, len(contents[p])) for p in order]):
+        name = order[len(read)]
+        big_opened = [key for key in opened if key.startswith("big")]
+        assert big_opened == big_open_when.get(name, ["big_1.bin", "big_2.bin"])
+        read.append(stream.read())
+    assert read == [contents[p] for p in order]
