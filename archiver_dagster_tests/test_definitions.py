@@ -15,17 +15,18 @@ def test_assets_form_the_archival_lineage():
     assert set(ARCHIVAL) <= keys
     for upstream, downstream in itertools.pairwise(ARCHIVAL):
         assert graph.get(AssetKey(downstream)).parent_keys == {AssetKey(upstream)}
-    for name in ARCHIVAL:
+    assert graph.get(AssetKey("retrieved_datablocks")).parent_keys == {AssetKey("lts_datablocks")}
+    for name in [*ARCHIVAL, "retrieved_datablocks"]:
         assert graph.get(AssetKey(name)).partitions_def.name == "datasets"
 
 
 def test_jobs_sensors_and_resources():
-    job = defs.resolve_job_def("archive_dataset_job")
-    assert job.partitions_def.name == "datasets"
-    assert defs.resolve_sensor_def("dataset_failure_sensor").default_status.value == "RUNNING"
-    assert {"scicat", "landing_zone", "lts", "packing", "manifest_io_manager"} <= set(
-        defs.resources
-    )
+    for name in ("archive_dataset_job", "retrieve_dataset_job"):
+        assert defs.resolve_job_def(name).partitions_def.name == "datasets"
+    for name in ("scicat_jobs_sensor", "scicat_job_status_sensor", "dataset_failure_sensor"):
+        assert defs.resolve_sensor_def(name).default_status.value == "RUNNING"
+    resources = {"scicat", "landing_zone", "lts", "packing", "retrieval_bucket"}
+    assert resources | {"manifest_io_manager"} <= set(defs.resources)
 
 
 def test_per_datablock_ops_run_in_the_lts_pools():
@@ -36,3 +37,6 @@ def test_per_datablock_ops_run_in_the_lts_pools():
     assert pools["verify_lts_copy"] == "lts_read"
     # The settle wait holds no pool: a read slot is never blocked by a sleeping op.
     assert pools["settle_lts_copy"] is None
+    retrieve = defs.resolve_job_def("retrieve_dataset_job")
+    retrieve_pools = {n.name: n.pool for n in retrieve.all_node_defs if isinstance(n, OpDefinition)}
+    assert retrieve_pools["retrieve_datablock"] == "lts_read"

@@ -18,6 +18,7 @@ from archiver_dagster.archival.manifests import (
     OrigDatablocksManifest,
     VerifiedDatablocksManifest,
 )
+from archiver_dagster.archival.metadata import scicat_job_metadata
 from archiver_dagster.archival.pack_ops import (
     MANIFEST_IO_MANAGER,
     pack_datablock,
@@ -77,6 +78,7 @@ def origdatablocks(
             "files": len(files),
             "bytes": MetadataValue.int(total),
             "already_archived": already_archived,
+            **scicat_job_metadata(context.run.tags),
         },
     )
 

@@ -1,6 +1,10 @@
 """Materialization metadata shared by the archival ops: sizes, rates, checksums."""
 
+from collections.abc import Mapping
+
 from dagster import MetadataValue
+
+from archiver_dagster.tags import JOB_ID_TAG, JOB_TYPE_TAG
 
 MEGABYTE = 1_000_000
 
@@ -12,4 +16,14 @@ def throughput(num_bytes: int, seconds: float) -> dict[str, MetadataValue]:
         "bytes": MetadataValue.int(num_bytes),
         "seconds": MetadataValue.float(float(round(seconds, 3))),
         "MB/s": MetadataValue.float(float(round(rate, 1))),
+    }
+
+
+def scicat_job_metadata(tags: Mapping[str, str]) -> dict[str, MetadataValue]:
+    """The SciCat job behind the run, shown on the partition's page (empty for UI runs)."""
+    if JOB_ID_TAG not in tags:
+        return {}
+    return {
+        "scicat_job_id": MetadataValue.text(tags[JOB_ID_TAG]),
+        "scicat_job_type": MetadataValue.text(tags.get(JOB_TYPE_TAG, "")),
     }

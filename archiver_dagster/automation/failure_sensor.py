@@ -5,13 +5,13 @@ from dagster import DefaultSensorStatus, RunFailureSensorContext, run_failure_se
 from archiver_dagster.archival.cleanup import clean_up_failed_archival
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.automation.run_kinds import RunKind, run_kind
-from archiver_dagster.automation.tags import CLEANED_UP_TAG, PARTITION_TAG
 from archiver_dagster.errors import classify_step_failures
 from archiver_dagster.retrieval.cleanup import clean_up_failed_retrieval
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.storage.landing_zone import LandingZoneResource
 from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
+from archiver_dagster.tags import CLEANED_UP_TAG, PARTITION_TAG
 
 
 # No `monitored_jobs`: UI backfills and ad-hoc materializations run as other jobs.

@@ -11,12 +11,12 @@ from dagster import (
 
 from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME, archive_dataset_job
 from archiver_dagster.automation.intake import IntakeCursor, plan_intake
-from archiver_dagster.automation.tags import JOB_ID_TAG, job_run_key, job_run_tags
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.retrieval.jobs import RETRIEVE_JOB_NAME, retrieve_dataset_job
 from archiver_dagster.scicat.jobs import JobStatus, JobType, SciCatJob, list_jobs, update_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.settings import definition_time_int
+from archiver_dagster.tags import JOB_ID_TAG, job_run_key, job_run_tags
 
 # The Dagster job that serves each SciCat job type.
 JOB_NAME_BY_TYPE: dict[str, str] = {

@@ -6,9 +6,9 @@ from enum import StrEnum
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
 
 from archiver_dagster.automation.run_kinds import run_kind
-from archiver_dagster.automation.tags import CLEANED_UP_TAG, JOB_ID_TAG, PARTITION_TAG
 from archiver_dagster.errors import ErrorKind, classify_step_failures
 from archiver_dagster.scicat.jobs import JobStatus
+from archiver_dagster.tags import CLEANED_UP_TAG, JOB_ID_TAG, PARTITION_TAG
 
 MAX_MESSAGE_CHARS = 4000
 

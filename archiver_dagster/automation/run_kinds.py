@@ -6,9 +6,9 @@ from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRun
 
 from archiver_dagster.archival.assets import archival_assets
 from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME
-from archiver_dagster.automation.tags import PARTITION_TAG
 from archiver_dagster.retrieval.assets import retrieval_assets
 from archiver_dagster.retrieval.jobs import RETRIEVE_JOB_NAME
+from archiver_dagster.tags import PARTITION_TAG
 
 ARCHIVAL_KEYS: frozenset[AssetKey] = frozenset(
     key for assets_def in archival_assets for key in assets_def.keys

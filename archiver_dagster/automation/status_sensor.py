@@ -11,13 +11,13 @@ from archiver_dagster.automation.job_outcome import (
     job_runs,
     job_verdict,
 )
-from archiver_dagster.automation.tags import JOB_ID_TAG, JOB_TYPE_TAG, job_run_tags
 from archiver_dagster.retrieval.results import download_entries
 from archiver_dagster.scicat.client import SciCatClient, SciCatNotFoundError
 from archiver_dagster.scicat.jobs import JobStatus, JobType, get_job, update_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.settings import definition_time_int
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
+from archiver_dagster.tags import JOB_ID_TAG, JOB_TYPE_TAG, job_run_tags
 
 
 class StatusCursor(JsonCursor):

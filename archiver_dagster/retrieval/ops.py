@@ -20,7 +20,7 @@ from dagster import (
 
 from archiver_dagster.archival.history import recorded_tar_checksums
 from archiver_dagster.archival.manifests import MemberManifest
-from archiver_dagster.archival.metadata import throughput
+from archiver_dagster.archival.metadata import scicat_job_metadata, throughput
 from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
 from archiver_dagster.archival.read_failures import lts_read_failures
 from archiver_dagster.errors import (
@@ -188,6 +188,7 @@ def publish_retrieval(
             "copied_from_lts": len(copied),
             "expiry_renewed": len(ordered) - len(copied),
             "download_links": MetadataValue.json(links),
+            **scicat_job_metadata(context.run.tags),
             **throughput(sum(b.size for b in copied), sum(b.seconds for b in copied)),
         },
     )

@@ -127,6 +127,12 @@ def test_daemon_restart_launches_nothing_twice(
     assert sorted(run.tags["dagster/partition"] for run in runs) == sorted(pids)
     for pid in pids:
         assert archive_status(stack, pid) == "datasetOnArchiveDisk"
+        # The partition's page shows which SciCat job archived it.
+        [record] = daemon_instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=AssetKey("origdatablocks"), asset_partitions=[pid]),
+            limit=1,
+        ).records
+        assert record.asset_materialization.metadata["scicat_job_id"].value == job_id
 
 
 def job_result(user: SciCatUser, job_id: str) -> list[dict]:

@@ -4,9 +4,9 @@ import pytest
 from dagster import asset, build_sensor_context, materialize
 
 from archiver_dagster.automation.intake_sensor import scicat_jobs_sensor
-from archiver_dagster.automation.tags import JOB_ID_TAG
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.scicat.client import SciCatError
+from archiver_dagster.tags import JOB_ID_TAG
 from archiver_dagster_tests.automation.conftest import resource_for
 
 VERSIONS = pytest.mark.parametrize("version", [3, 4])

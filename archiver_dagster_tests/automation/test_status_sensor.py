@@ -18,11 +18,11 @@ from dagster import (
 from dagster_aws.s3 import S3Resource
 
 from archiver_dagster.automation.status_sensor import scicat_job_status_sensor
-from archiver_dagster.automation.tags import job_run_tags
 from archiver_dagster.errors import ArchiverSystemError, MissingFilesError, failure_from
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.scicat.jobs import JobStatus, update_job
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
+from archiver_dagster.tags import job_run_tags
 from archiver_dagster_tests.automation.conftest import resource_for
 
 FAIL_MARKER_ENV = "ARCHIVER_TEST_FAIL_MARKER"
