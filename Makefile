@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo dev test lint format bench clean
+.PHONY: install demo dev stack test lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ demo: $(STAMP)
 
 dev: $(STAMP)
 	$(BIN)/archiver-dagster dev
+
+stack: $(STAMP)
+	$(BIN)/archiver-dagster stack
 
 test: $(STAMP)
 	$(BIN)/pytest

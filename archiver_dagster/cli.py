@@ -41,6 +41,12 @@ def _dev(args: argparse.Namespace) -> int:
     return run_dev(Path(args.root).resolve(), args.port)
 
 
+def _stack(args: argparse.Namespace) -> int:
+    from archiver_dagster.devstack.stack_command import run_stack
+
+    return run_stack(Path(args.root).resolve(), args.scicat_port, args.s3_port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="archiver-dagster", description=__doc__)
@@ -54,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--files", type=int, default=24, help="number of files")
     demo.add_argument("--file-size", type=int, default=512 * 1024, help="bytes per file")
     demo.set_defaults(handler=_demo)
+    stack = commands.add_parser("stack", help="only the local stack, until Ctrl-C")
+    stack.add_argument("--root", default=".devstack/stack", help="folder for the stack's state")
+    stack.add_argument("--scicat-port", type=int, default=0, help="0: any free port")
+    stack.add_argument("--s3-port", type=int, default=0, help="0: any free port")
+    stack.set_defaults(handler=_stack)
     dev = commands.add_parser("dev", help="local stack + Dagster UI on 127.0.0.1")
     dev.add_argument("--root", default=".devstack/dev", help="folder for the stack's state")
     dev.add_argument("--port", type=int, default=3000, help="Dagster UI port")
