@@ -1,43 +1,67 @@
+"""The whole archival graph for a dataset whose PID contains `/`, against the real stack."""
+
+import hashlib
 import tarfile
 
-from dagster import DagsterInstance, materialize
+from scicat_sdk_py.models import CreateDatasetDatablockDto, DataFile
 
-from archiver_dagster.archival.assets import archival_assets
-from archiver_dagster.definitions import build_resources
-from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
-from archiver_dagster.partitions import datasets_partitions
+from archiver_dagster.devstack.stack import LocalStack
+from archiver_dagster_tests.helpers import archive, landing_zone_keys, lts_folder, scratch_folder
 
-
-def archive(instance: DagsterInstance, pid: str):
-    instance.add_dynamic_partitions(datasets_partitions.name, [pid])
-    return materialize(
-        archival_assets,
-        partition_key=pid,
-        instance=instance,
-        resources=build_resources(),
-        raise_on_error=False,
-    )
+# Fields the backend adds to what we sent (ownership is inherited from the dataset).
+STORED_ONLY = {
+    "id",
+    "datasetId",
+    "createdAt",
+    "updatedAt",
+    "createdBy",
+    "updatedBy",
+    "ownerGroup",
+    "accessGroups",
+    "instrumentGroup",
+    "isPublished",
+}
 
 
 def test_archives_dataset_with_slash_in_pid(stack: LocalStack, instance, seed_dataset, unique_pid):
     pid = unique_pid()
     files = seed_dataset(pid)
+    by_path = {file.path: file for file in files}
+    registered = {f["path"]: f for f in stack.scicat.origdatablocks(pid)[0]["dataFileList"]}
 
     result = archive(instance, pid)
 
     assert result.success
-    dataset = stack.scicat.dataset(pid)
-    assert dataset["datasetlifecycle"]["archiveStatusMessage"] == "datasetOnArchiveDisk"
+    lifecycle = stack.scicat.dataset(pid)["datasetlifecycle"]
+    assert lifecycle["archiveStatusMessage"] == "datasetOnArchiveDisk"
+    assert (lifecycle["archivable"], lifecycle["retrievable"]) == (False, True)
     blocks = stack.scicat.datablocks(pid)
     assert blocks
     members = {}
-    for block in blocks:
+    for index, block in enumerate(sorted(blocks, key=lambda b: b["archiveId"])):
+        # Exactly the DTO the real backend accepts, with the values we promise.
+        dto = {key: value for key, value in block.items() if key not in STORED_ONLY}
+        CreateDatasetDatablockDto.model_validate(dto)
+        assert set(dto) == {"archiveId", "size", "packedSize", "chkAlg", "version", "dataFileList"}
+        name = f"{pid.replace('/', '-')}_{index}.tar"
+        assert block["archiveId"] == f"openem-network/datasets/{pid}/datablocks/{name}"
+        assert (block["chkAlg"], block["version"]) == ("md5", "1.0")
         tar_path = stack.lts_root / block["archiveId"]
+        assert block["packedSize"] == tar_path.stat().st_size
+        assert block["size"] == sum(entry["size"] for entry in block["dataFileList"])
+        for entry in block["dataFileList"]:
+            DataFile.model_validate(entry)
+            source = by_path[entry["path"]]
+            assert entry["size"] == source.size
+            assert entry["chk"] == hashlib.md5(source.content()).hexdigest()
+            for key in ("time", "uid", "gid", "perm"):
+                assert entry[key] == registered[entry["path"]][key]
         with tarfile.open(tar_path) as tar:
             for member in tar.getmembers():
                 members[member.name] = tar.extractfile(member).read()
     assert members == {file.path: file.content() for file in files}
-    listing = stack.s3.client().list_objects_v2(
-        Bucket=LANDING_ZONE_BUCKET, Prefix=f"openem-network/datasets/{pid}/"
+    assert landing_zone_keys(stack, pid) == []
+    assert not scratch_folder(stack, pid).exists()
+    assert sorted(p.name for p in lts_folder(stack, pid).iterdir()) == sorted(
+        b["archiveId"].rsplit("/", 1)[1] for b in blocks
     )
-    assert listing["KeyCount"] == 0
