@@ -1,7 +1,7 @@
 """The archive job with other executor settings, to measure them against the code location's.
 
 `preload_defs`: multiprocess with forkserver preloading `archiver_dagster.definitions` and this
-module (whose job is resolved at import), so a step process starts with everything loaded;
+module, so a step process starts with every module imported (the job is resolved per process);
 the code location preloads only `dagster` and the `archiver_dagster` package itself.
 """
 
@@ -20,9 +20,8 @@ bench_defs = Definitions(
         {"max_concurrent": 4, "start_method": {"forkserver": {"preload_modules": PRELOAD}}}
     ),
 )
-_JOB = bench_defs.resolve_job_def(archive_dataset_job.name)
 
 
 def preloaded_job_def() -> JobDefinition:
-    """The archive job whose forkserver preloads the definitions (resolved at import)."""
-    return _JOB
+    """The archive job whose forkserver preloads the definitions (resolved in each process)."""
+    return bench_defs.resolve_job_def(archive_dataset_job.name)
