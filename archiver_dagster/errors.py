@@ -8,6 +8,7 @@ from dagster import DagsterEvent, Failure, MetadataValue
 
 ERROR_KIND_KEY = "archiver/error_kind"
 ERROR_MESSAGE_KEY = "archiver/error_message"
+MAX_RETURN_MESSAGE_CHARS = 2000
 
 
 class ErrorKind(StrEnum):
@@ -88,3 +89,8 @@ def classify_step_failures(events: Sequence[DagsterEvent]) -> tuple[ErrorKind, l
     if kinds and all(kind is ErrorKind.USER for kind in kinds):
         return ErrorKind.USER, messages
     return ErrorKind.SYSTEM, messages
+
+
+def return_message(kind: ErrorKind, message: str) -> dict[str, str]:
+    """The `archiveReturnMessage` / `retrieveReturnMessage` of a failed dataset."""
+    return {"errorKind": kind.value, "message": message[:MAX_RETURN_MESSAGE_CHARS]}

@@ -9,14 +9,12 @@ from dataclasses import dataclass, field
 from archiver_dagster.archival.inventory import landing_zone_problems, source_files
 from archiver_dagster.archival.registration import remove_registered
 from archiver_dagster.archival.resources import PackingResource
-from archiver_dagster.errors import ArchiverError, ErrorKind
+from archiver_dagster.errors import ArchiverError, ErrorKind, return_message
 from archiver_dagster.partitions import InvalidPidError, validate_pid
 from archiver_dagster.scicat.client import DatasetNotFoundError, SciCatClient
 from archiver_dagster.scicat.models import ArchiveStatus, LifecycleUpdate
 from archiver_dagster.storage.landing_zone import LandingZoneResource
 from archiver_dagster.storage.lts import LTSResource
-
-MAX_MESSAGE_CHARS = 2000
 
 
 @dataclass
@@ -79,10 +77,7 @@ def clean_up_failed_archival(
         pid,
         LifecycleUpdate(
             archive_status_message=status,
-            archive_return_message={
-                "errorKind": kind.value,
-                "message": message[:MAX_MESSAGE_CHARS],
-            },
+            archive_return_message=return_message(kind, message),
         ),
     )
     report.status_reported = status.value

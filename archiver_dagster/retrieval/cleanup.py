@@ -5,14 +5,12 @@ The archived copy on the LTS is never modified or deleted by retrieval.
 
 from dataclasses import dataclass, field
 
-from archiver_dagster.errors import ErrorKind
+from archiver_dagster.errors import ErrorKind, return_message
 from archiver_dagster.partitions import InvalidPidError, validate_pid
 from archiver_dagster.scicat.client import DatasetNotFoundError, SciCatClient
 from archiver_dagster.scicat.models import LifecycleUpdate, RetrieveStatus
 from archiver_dagster.storage.layout import DatasetLayout
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
-
-MAX_MESSAGE_CHARS = 2000
 
 
 @dataclass
@@ -47,10 +45,7 @@ def clean_up_failed_retrieval(
             pid,
             LifecycleUpdate(
                 retrieve_status_message=RetrieveStatus.DATASET_RETRIEVAL_FAILED,
-                retrieve_return_message={
-                    "errorKind": kind.value,
-                    "message": message[:MAX_MESSAGE_CHARS],
-                },
+                retrieve_return_message=return_message(kind, message),
             ),
         )
         report.status_reported = RetrieveStatus.DATASET_RETRIEVAL_FAILED.value
