@@ -4,11 +4,12 @@ import socket
 import subprocess
 import sys
 import time
-from types import TracebackType
 
 import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
+
+from archiver_dagster.devstack.lifecycle import StartStop
 
 ACCESS_KEY_ID = "devstack-access-key"
 SECRET_ACCESS_KEY = "devstack-secret-key"
@@ -36,7 +37,7 @@ def wait_for_port(host: str, port: int, timeout_s: float, process: subprocess.Po
     raise TimeoutError(f"S3 server did not listen on {host}:{port} within {timeout_s} s")
 
 
-class S3Server:
+class S3Server(StartStop):
     """moto's S3 server as a child process; `start()` waits until it answers."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -86,14 +87,3 @@ class S3Server:
             self._process.kill()
             self._process.wait()
         self._process = None
-
-    def __enter__(self) -> "S3Server":
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -9,8 +9,8 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from types import TracebackType
 
+from archiver_dagster.devstack.lifecycle import StartStop
 from archiver_dagster.devstack.s3_server import free_port, wait_for_port
 
 CODE_LOCATION = "archiver_dagster"
@@ -28,7 +28,7 @@ def stop_process_group(process: subprocess.Popen[bytes], timeout_s: float = 20.0
         process.wait()
 
 
-class DagsterServices:
+class DagsterServices(StartStop):
     """`dagster code-server` + `dagster-daemon run` with their own DAGSTER_HOME, on 127.0.0.1."""
 
     def __init__(self, home: Path, env: dict[str, str]) -> None:
@@ -96,14 +96,3 @@ class DagsterServices:
         if self._code_server is not None:
             stop_process_group(self._code_server)
             self._code_server = None
-
-    def __enter__(self) -> "DagsterServices":
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

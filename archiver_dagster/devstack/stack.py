@@ -1,8 +1,8 @@
 """The embedded local stack: SciCat simulator, S3 server, LTS and scratch folders."""
 
 from pathlib import Path
-from types import TracebackType
 
+from archiver_dagster.devstack.lifecycle import StartStop
 from archiver_dagster.devstack.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server
 from archiver_dagster.devstack.scicat_sim import SciCatSimulator
 
@@ -12,7 +12,7 @@ LANDING_ZONE_BUCKET = "landingzone"
 RETRIEVAL_BUCKET = "retrieval"
 
 
-class LocalStack:
+class LocalStack(StartStop):
     """Everything the archiver talks to, on 127.0.0.1 and under one root folder."""
 
     def __init__(
@@ -75,14 +75,3 @@ class LocalStack:
             "ARCHIVER_LTS_READ_RETRY_DELAY_S": "1",
             "ARCHIVER_LTS_FREE_SPACE_TIMEOUT_S": "5",
         }
-
-    def __enter__(self) -> "LocalStack":
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

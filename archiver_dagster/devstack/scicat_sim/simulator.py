@@ -6,11 +6,11 @@ import threading
 from collections.abc import Mapping
 from http import HTTPStatus
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from archiver_dagster.devstack.lifecycle import StartStop
 from archiver_dagster.devstack.scicat_sim.auth import Authenticator
 from archiver_dagster.devstack.scicat_sim.datasets import DatasetRepository
 from archiver_dagster.devstack.scicat_sim.job_models import CreateJobV3Dto, CreateJobV4Dto
@@ -39,7 +39,7 @@ def _validate(model: type[M], body: Mapping[str, Any]) -> M:
     return model.model_validate_json(json.dumps(body))
 
 
-class SciCatSimulator:
+class SciCatSimulator(StartStop):
     """A strict SciCat backend double serving `/api/v3` and `/api/v4` on a local port."""
 
     def __init__(
@@ -103,18 +103,6 @@ class SciCatSimulator:
         server.server_close()
         if thread is not None:
             thread.join()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def fail_next(
         self, count: int, status: int = HTTPStatus.SERVICE_UNAVAILABLE, path_contains: str = ""
