@@ -19,6 +19,7 @@ from archiver_dagster.definitions import build_resources
 from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.lts import LTSResource
 
 PREFIX = "openem-network"
 
@@ -101,3 +102,28 @@ def wait_until(condition: Callable[[], Any], timeout_s: float = 180.0, what: str
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what or condition}")
+
+
+class CorruptingLTSResource(LTSResource):
+    """An LTS whose medium flips one bit of every file after it was flushed."""
+
+    def store(self, source: Path, archive_id: str) -> Path:
+        dest = super().store(source, archive_id)
+        with dest.open("r+b") as handle:
+            handle.seek(dest.stat().st_size // 2)
+            byte = handle.read(1)[0]
+            handle.seek(-1, 1)
+            handle.write(bytes([byte ^ 0x01]))
+        return dest
+
+
+def lts(stack: LocalStack, cls: type[LTSResource] = LTSResource, **fields: object) -> LTSResource:
+    """The stack's LTS with short waits and no free-space margin; `fields` override."""
+    settings = {
+        "storage_root": str(stack.lts_root),
+        "free_space_percentage": "0",
+        "file_timeout_s": 1,
+        "read_retry_delay_s": 1,
+        "wait_before_verify_s": 0,
+    }
+    return cls(**{**settings, **fields})

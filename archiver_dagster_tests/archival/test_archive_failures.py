@@ -1,46 +1,21 @@
 """Failure handling: SciCat's state, LTS and scratch cleaned, landing zone kept, per case."""
 
-from pathlib import Path
-
 import pytest
 
 from archiver_dagster.devstack.seed import sample_files
 from archiver_dagster.devstack.stack import LocalStack
 from archiver_dagster.scicat.client import SciCatError
 from archiver_dagster.scicat.resource import SciCatResource
-from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster_tests.helpers import (
+    CorruptingLTSResource,
     archive,
     archive_status,
     landing_zone_keys,
+    lts,
     lts_folder,
     run_failure_sensor,
     scratch_folder,
 )
-
-
-class CorruptingLTSResource(LTSResource):
-    """An LTS whose medium flips one bit of every file after it was flushed."""
-
-    def store(self, source: Path, archive_id: str) -> Path:
-        dest = super().store(source, archive_id)
-        with dest.open("r+b") as handle:
-            handle.seek(dest.stat().st_size // 2)
-            byte = handle.read(1)[0]
-            handle.seek(-1, 1)
-            handle.write(bytes([byte ^ 0x01]))
-        return dest
-
-
-def lts(stack: LocalStack, cls: type[LTSResource] = LTSResource, **fields: object) -> LTSResource:
-    settings = {
-        "storage_root": str(stack.lts_root),
-        "free_space_percentage": "0",
-        "file_timeout_s": 1,
-        "read_retry_delay_s": 1,
-        "wait_before_verify_s": 0,
-    }
-    return cls(**{**settings, **fields})
 
 
 def assert_cleaned_up(stack: LocalStack, pid: str, landing_zone_objects: int) -> None:

@@ -1,8 +1,14 @@
 """Re-materializing a dataset that failed half-way, or succeeded, ends as a clean run does."""
 
 from archiver_dagster.devstack.seed import sample_files
-from archiver_dagster_tests.archival.test_archive_failures import CorruptingLTSResource, lts
-from archiver_dagster_tests.helpers import archive, archive_status, landing_zone_keys, lts_folder
+from archiver_dagster_tests.helpers import (
+    CorruptingLTSResource,
+    archive,
+    archive_status,
+    landing_zone_keys,
+    lts,
+    lts_folder,
+)
 
 VOLATILE = ("id", "createdAt", "updatedAt", "createdBy", "updatedBy")
 

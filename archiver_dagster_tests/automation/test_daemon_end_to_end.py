@@ -2,17 +2,15 @@
 
 import io
 import os
-import shutil
 import tarfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, RunsFilter
-from dagster._core.instance.ref import InstanceRef
 
+from archiver_dagster.devstack.demo import open_instance, prepare_dagster_home
 from archiver_dagster.devstack.seed import sample_files
 from archiver_dagster.devstack.services import DagsterServices
 from archiver_dagster.devstack.stack import LocalStack
@@ -20,15 +18,13 @@ from archiver_dagster.pools import apply_pool_limits
 from archiver_dagster_tests.automation.conftest import SciCatUser
 from archiver_dagster_tests.helpers import archive_status, landing_zone_keys, wait_until
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 180.0
 
 
 @pytest.fixture(scope="module")
 def services(stack: LocalStack, tmp_path_factory) -> Iterator[DagsterServices]:
-    home = tmp_path_factory.mktemp("dagster_home")
-    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
-    with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+    home = prepare_dagster_home(tmp_path_factory.mktemp("dagster_home"))
+    with open_instance(home) as instance:
         apply_pool_limits(instance, {"lts_write": 2, "lts_read": 2, "lts_free_space": 1})
     env = {**os.environ, "ARCHIVER_SENSOR_INTERVAL_S": "1"}
     with DagsterServices(home, env) as running:
@@ -37,7 +33,7 @@ def services(stack: LocalStack, tmp_path_factory) -> Iterator[DagsterServices]:
 
 @pytest.fixture
 def daemon_instance(services) -> Iterator[DagsterInstance]:
-    with DagsterInstance.from_ref(InstanceRef.from_dir(str(services.home))) as instance:
+    with open_instance(services.home) as instance:
         yield instance
 
 

@@ -13,9 +13,8 @@ from archiver_dagster.devstack.seed import sample_files
 from archiver_dagster.devstack.stack import RETRIEVAL_BUCKET, LocalStack
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.retrieval.assets import retrieved_datablocks
-from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
-from archiver_dagster_tests.helpers import archive, lts_folder, run_failure_sensor
+from archiver_dagster_tests.helpers import archive, lts, lts_folder, run_failure_sensor
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -58,16 +57,6 @@ def small_parts(stack) -> RetrievalBucketResource:
     """The bucket with 5 MiB parts (S3's minimum), so a 12 MB datablock goes multipart."""
     resource = build_resources()["retrieval_bucket"]
     return resource.model_copy(update={"part_size_bytes": 5 * 1024 * 1024})
-
-
-def fast_lts(stack) -> LTSResource:
-    return LTSResource(
-        storage_root=str(stack.lts_root),
-        free_space_percentage="0",
-        file_timeout_s=1,
-        read_retries=1,
-        read_retry_delay_s=1,
-    )
 
 
 def test_archive_then_retrieve_and_download_with_plain_http(
@@ -152,7 +141,7 @@ def test_datablock_missing_from_lts_fails_after_retries(stack, instance, seed_da
     for tar in lts_folder(stack, pid).iterdir():
         tar.unlink()
 
-    result = retrieve(instance, pid, {"lts": fast_lts(stack)})
+    result = retrieve(instance, pid, {"lts": lts(stack, read_retries=1)})
     assert not result.success
     restarts = [e for e in result.all_events if e.event_type_value == "STEP_RESTARTED"]
     assert len(restarts) == 1  # one retry, then the system error
