@@ -99,18 +99,21 @@ class RetrievalBucketResource(ConfigurableResource):
         """Aborts unfinished uploads under `prefix` and deletes objects this run uploaded."""
         client = self.client()
         removed: list[str] = []
-        uploads = client.list_multipart_uploads(Bucket=self.bucket, Prefix=prefix)
-        for upload in uploads.get("Uploads", []):
-            client.abort_multipart_upload(
-                Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-            )
-            removed.append(upload["Key"])
-        listing = client.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
-        for item in listing.get("Contents", []):
-            stored = self.stored(item["Key"])
-            if stored is not None and stored.metadata.get(RUN_KEY) == run_id:
-                client.delete_object(Bucket=self.bucket, Key=item["Key"])
-                removed.append(item["Key"])
+        # Every page: a dataset may hold more than the 1000 keys one listing returns.
+        uploads = client.get_paginator("list_multipart_uploads")
+        for page in uploads.paginate(Bucket=self.bucket, Prefix=prefix):
+            for upload in page.get("Uploads", []):
+                client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+                removed.append(upload["Key"])
+        objects = client.get_paginator("list_objects_v2")
+        for page in objects.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                stored = self.stored(item["Key"])
+                if stored is not None and stored.metadata.get(RUN_KEY) == run_id:
+                    client.delete_object(Bucket=self.bucket, Key=item["Key"])
+                    removed.append(item["Key"])
         return removed
 
 
