@@ -9,6 +9,7 @@ stays flat whatever the tar size.
 
 from __future__ import annotations
 
+import mmap
 import queue
 import threading
 from types import TracebackType
@@ -42,10 +43,12 @@ class TarSink:
             raise ValueError(f"bufsize must be positive, got {bufsize}")
         self._hasher = new_hasher(algorithm)
         self._out = out
-        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        self.bufsize = bufsize
+        self._free: queue.SimpleQueue[mmap.mmap] = queue.SimpleQueue()
         for _ in range(buffers):
-            self._free.put(bytearray(bufsize))
-        self._work: queue.SimpleQueue[tuple[ReadableBuffer, bytearray | None] | None] = (
+            # Page-aligned (anonymous mmap), so a buffer can be the target of an O_DIRECT read.
+            self._free.put(mmap.mmap(-1, bufsize))
+        self._work: queue.SimpleQueue[tuple[ReadableBuffer, mmap.mmap | None] | None] = (
             queue.SimpleQueue()
         )
         self._error: BaseException | None = None
@@ -71,18 +74,18 @@ class TarSink:
         if self._error is not None:
             raise self._error
 
-    def acquire(self) -> bytearray:
+    def acquire(self) -> mmap.mmap:
         """A free buffer of `bufsize` bytes (waits while all are queued)."""
         self._check()
         return self._free.get()
 
-    def submit(self, buffer: bytearray, length: int) -> None:
+    def submit(self, buffer: mmap.mmap, length: int) -> None:
         """Queues `buffer[:length]`; the buffer returns to the pool once it is processed."""
         self._check()
         self._work.put((memoryview(buffer)[:length], buffer))
         self.bytes_submitted += length
 
-    def release(self, buffer: bytearray) -> None:
+    def release(self, buffer: mmap.mmap) -> None:
         """Returns an acquired buffer unused."""
         self._free.put(buffer)
 

@@ -1,7 +1,10 @@
 """Single-pass digest and verification of a tar stream; nothing is ever extracted to disk."""
 
 import hashlib
+import mmap
+import queue
 import tarfile
+import threading
 from collections.abc import Sequence
 from typing import BinaryIO
 
@@ -11,6 +14,10 @@ from archiver_dagster.packing.checksums import new_hasher
 from archiver_dagster.packing.forward_reader import ForwardOnlyReader
 from archiver_dagster.packing.paths import UnsafePathError, safe_relative_path
 from archiver_dagster.packing.pipeline import TarSink, fill
+
+# Read in 4 MiB chunks, 6 in flight (reading, parsing, tar-hashing, queued): 24 MiB per tar.
+READ_BUFSIZE = 4 << 20
+READ_BUFFERS = 6
 
 
 class ExpectedMember(pydantic.BaseModel):
@@ -73,44 +80,123 @@ def _check_member(info: tarfile.TarInfo) -> str | None:
     return name if info.isreg() else None
 
 
-class _Tap:
-    """The byte source `tarfile` reads headers from: every byte also goes to the tar sink."""
+class _ChunkReader:
+    """Reads the stream ahead, whole sink buffers at a time, on its own thread; serves it in order.
+
+    Three stages run at once on different buffers: this reader's thread fills a buffer (with
+    `O_DIRECT` the device writes straight into it: the buffers are page-aligned), the caller parses
+    headers and hashes member data from it without copying, and once the caller is past it the
+    buffer goes to the sink, whose thread adds it to the tar checksum and frees it for the next
+    read. Every byte of the stream thus reaches the tar checksum exactly once, in order.
+    """
 
     def __init__(self, stream: BinaryIO, sink: TarSink) -> None:
         self._stream = stream
         self._sink = sink
+        self._ready: queue.SimpleQueue[tuple[mmap.mmap, int] | BaseException] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._chunk: mmap.mmap | None = None
+        self._length = 0
+        self._view = memoryview(b"")  # the part of the current chunk not yet consumed
+        self._ended = False
+        self._thread = threading.Thread(target=self._read_ahead, name="tar-read", daemon=True)
+        self._thread.start()
+
+    def _read_ahead(self) -> None:
+        try:
+            while True:
+                buffer = self._sink.acquire()
+                if self._stop.is_set():
+                    self._sink.release(buffer)
+                    return
+                count = fill(self._stream, memoryview(buffer))
+                self._ready.put((buffer, count))
+                if count < len(buffer):
+                    return
+        except BaseException as error:
+            self._ready.put(error)
+
+    def _advance(self) -> bool:
+        """Hands the current chunk to the sink and takes the next; False at the end."""
+        if self._chunk is not None:
+            self._view = memoryview(b"")
+            self._sink.submit(self._chunk, self._length)
+            self._chunk = None
+        if self._ended:
+            return False
+        item = self._ready.get()
+        if isinstance(item, BaseException):
+            self._ended = True
+            raise item
+        buffer, count = item
+        self._ended = count < len(buffer)
+        if not count:
+            self._sink.release(buffer)
+            return False
+        self._chunk, self._length = buffer, count
+        self._view = memoryview(buffer)[:count]
+        return True
 
     def read(self, size: int = -1, /) -> bytes:
-        """Reads up to `size` bytes and queues them for the tar checksum."""
-        data = self._stream.read(size)
-        self._sink.update(data)
+        """Up to `size` bytes (all that is left when negative); b"" only at the end."""
+        if size < 0:
+            parts = []
+            while self._view or self._advance():
+                parts.append(bytes(self._view))
+                self._view = self._view[len(self._view) :]
+            return b"".join(parts)
+        if not self._view and not self._advance():
+            return b""
+        data = bytes(self._view[:size])
+        self._view = self._view[len(data) :]
         return data
+
+    def consume(self, size: int | None, hasher: "hashlib._Hash | None") -> int:
+        """Passes `size` bytes (None: to the end) to `hasher` without copying; returns the count."""
+        done = 0
+        while size is None or done < size:
+            if not self._view and not self._advance():
+                break
+            take = len(self._view) if size is None else min(size - done, len(self._view))
+            if hasher is not None:
+                hasher.update(self._view[:take])
+            self._view = self._view[take:]
+            done += take
+        return done
+
+    def close(self) -> None:
+        """Stops reading ahead and returns every buffer still held to the sink."""
+        self._stop.set()
+        self._view = memoryview(b"")
+        if self._chunk is not None:
+            self._sink.release(self._chunk)
+            self._chunk = None
+        while self._thread.is_alive():
+            self._release_ready()
+            self._thread.join(timeout=0.01)
+        self._release_ready()
+
+    def _release_ready(self) -> None:
+        while True:
+            try:
+                item = self._ready.get_nowait()
+            except queue.Empty:
+                return
+            if not isinstance(item, BaseException):
+                self._sink.release(item[0])
 
 
 class _TarReader(ForwardOnlyReader):
-    """The tar stream for `tarfile`; member data is read here instead, into the sink's buffers."""
+    """The tar stream for `tarfile`; member data is hashed straight from the chunks instead."""
 
-    def __init__(self, stream: BinaryIO, sink: TarSink) -> None:
-        super().__init__(_Tap(stream, sink))
-        self._stream = stream
-        self._sink = sink
+    def __init__(self, chunks: _ChunkReader) -> None:
+        super().__init__(chunks)
+        self._chunks = chunks
 
     def digest_data(self, size: int | None, hasher: "hashlib._Hash | None") -> int:
-        """Reads `size` bytes (None: to the end) for the tar checksum and `hasher`; returns n."""
-        done = 0
-        while size is None or done < size:
-            buffer = self._sink.acquire()
-            view = memoryview(buffer)
-            want = len(view) if size is None else min(size - done, len(view))
-            n = fill(self._stream, view[:want])
-            if not n:
-                self._sink.release(buffer)
-                break
-            if hasher is not None:
-                hasher.update(view[:n])
-            self._sink.submit(buffer, n)
-            self._pos += n
-            done += n
+        """Consumes `size` bytes (None: to the end), hashed by `hasher`; returns the count."""
+        done = self._chunks.consume(size, hasher)
+        self._pos += done
         return done
 
 
@@ -137,25 +223,29 @@ def _scan(stream: BinaryIO, algorithm: str, bufsize: int) -> tuple[TarDigest, Ex
         raise ValueError(f"bufsize must be positive, got {bufsize}")
     members: list[ExpectedMember] = []
     error: Exception | None = None
-    with TarSink(algorithm, bufsize) as sink:
-        reader = _TarReader(stream, sink)
+    with TarSink(algorithm, bufsize, buffers=READ_BUFFERS) as sink:
+        chunks = _ChunkReader(stream, sink)
         try:
-            with tarfile.open(fileobj=reader, mode="r:") as tar:
-                while (info := tar.next()) is not None:
-                    name = _check_member(info)
-                    if name is not None:
-                        members.append(_digest_member(reader, info, name, algorithm))
-        except UnsafeMemberError:
-            raise
-        except (tarfile.TarError, ValueError) as exc:  # tarfile leaks ValueErrors on corruption
-            error = exc
-        reader.digest_data(None, None)  # end-of-archive blocks, record padding, anything after
+            reader = _TarReader(chunks)
+            try:
+                with tarfile.open(fileobj=reader, mode="r:") as tar:
+                    while (info := tar.next()) is not None:
+                        name = _check_member(info)
+                        if name is not None:
+                            members.append(_digest_member(reader, info, name, algorithm))
+            except UnsafeMemberError:
+                raise
+            except (tarfile.TarError, ValueError) as exc:  # tarfile leaks ValueErrors on corruption
+                error = exc
+            reader.digest_data(None, None)  # end-of-archive blocks, record padding, anything after
+        finally:
+            chunks.close()
         checksum = sink.finish()
     digest = TarDigest(checksum=checksum, packed_size=sink.bytes_submitted, members=members)
     return digest, error
 
 
-def digest_tar(stream: BinaryIO, algorithm: str, bufsize: int = 1 << 20) -> TarDigest:
+def digest_tar(stream: BinaryIO, algorithm: str, bufsize: int = READ_BUFSIZE) -> TarDigest:
     """Hashes every regular member and the whole tar (every byte to EOF) in one sequential read.
 
     The stream is read forwards only, through `tarfile`'s "r:" mode over a `ForwardOnlyReader`
@@ -208,7 +298,7 @@ def verify_tar(
     expected_checksum: str | None,
     expected_members: Sequence[ExpectedMember],
     algorithm: str,
-    bufsize: int = 1 << 20,
+    bufsize: int = READ_BUFSIZE,
 ) -> TarDigest:
     """Digests the tar in one read and compares it with what was expected; returns the digest.
 

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 
 from archiver_dagster.errors import ArchiverSystemError, LtsFullError
 from archiver_dagster.settings import parse_setting
+from archiver_dagster.storage.direct_read import DirectFileReader, drop_page_cache
 from archiver_dagster.storage.layout import DatasetLayout
 
 PARTIAL_SUFFIX = ".partial"
@@ -25,15 +26,6 @@ def fsync_directory(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def drop_page_cache(path: Path) -> None:
-    """Evicts the file's clean pages from the page cache so the next read comes from the media."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:
         os.close(fd)
 
@@ -148,15 +140,14 @@ class LTSResource(ConfigurableResource):
         return dest
 
     def open_uncached(self, archive_id: str, expected_size: int) -> BinaryIO:
-        """Opens a datablock for read-back from the media, waiting until it is readable."""
+        """Opens a datablock for read-back from the media (`O_DIRECT`), waiting until readable."""
         path = self.path_of(archive_id)
         deadline = time.monotonic() + self.file_timeout_s
         delay = 0.5
         while True:
             try:
                 if path.stat().st_size == expected_size:
-                    drop_page_cache(path)
-                    return cast(BinaryIO, path.open("rb", buffering=0))
+                    return cast(BinaryIO, DirectFileReader(path))
                 problem = f"has {path.stat().st_size} bytes, expected {expected_size}"
             except OSError as error:
                 problem = f"is not readable: {error}"

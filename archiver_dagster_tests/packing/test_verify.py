@@ -254,3 +254,28 @@ def test_members_only_verification_when_the_tar_checksum_is_unknown():
     wrong = [ExpectedMember(path="a/b.bin", size=1000, checksum="0" * 32)]
     with pytest.raises(ChecksumMismatchError, match=r"a/b\.bin"):
         verify_tar(io.BytesIO(buffer.getvalue()), None, wrong, "md5")
+
+
+class FailingAfter(io.RawIOBase):
+    """A source that serves `good` bytes, then fails like a device with a bad sector."""
+
+    def __init__(self, data: bytes, good: int) -> None:
+        super().__init__()
+        self._data = io.BytesIO(data[:good])
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: memoryview) -> int:  # type: ignore[override]
+        count = self._data.readinto(b)
+        if not count:
+            raise OSError(5, "Input/output error")
+        return count
+
+
+@pytest.mark.parametrize("bufsize", [512, 4096, 1 << 20])
+def test_read_error_of_the_source_reaches_the_caller(sample: Sample, bufsize: int) -> None:
+    # The source is read ahead on another thread; its error must surface here, not hang.
+    stream = FailingAfter(sample.data, len(sample.data) // 2)
+    with pytest.raises(OSError, match="Input/output error"):
+        digest_tar(stream, "sha256", bufsize=bufsize)  # type: ignore[arg-type]
