@@ -23,15 +23,12 @@ from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 
 # Steps run in processes forked from a server that has already imported Dagster and these
-# definitions (not just the package, whose __init__ imports nothing): 4.8 s of Dagster overhead
-# per small dataset instead of 10.9 s, 11 instead of 17 CPU-s per GB (docs/performance.md).
+# definitions (not just the package, whose __init__ imports nothing) and warmed botocore
+# (`archiver_dagster.preload`): 4.8 s of Dagster overhead per small dataset instead of 10.9 s,
+# 11 instead of 17 CPU-s per GB (docs/performance.md).
+PRELOAD_MODULES = ["dagster", "archiver_dagster.preload"]
 executor = multiprocess_executor.configured(
-    {
-        "max_concurrent": 4,
-        "start_method": {
-            "forkserver": {"preload_modules": ["dagster", "archiver_dagster.definitions"]}
-        },
-    }
+    {"max_concurrent": 4, "start_method": {"forkserver": {"preload_modules": PRELOAD_MODULES}}}
 )
 
 

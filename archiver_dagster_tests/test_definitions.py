@@ -1,10 +1,13 @@
 """The code location loads and holds the assets, jobs, sensors, resources and pools we expect."""
 
+import importlib
 import itertools
+import subprocess
+import sys
 
 from dagster import AssetKey, OpDefinition
 
-from archiver_dagster.definitions import defs
+from archiver_dagster.definitions import PRELOAD_MODULES, defs, executor
 
 ARCHIVAL = ["origdatablocks", "datablocks", "lts_datablocks", "verified_datablocks"]
 
@@ -40,3 +43,22 @@ def test_per_datablock_ops_run_in_the_lts_pools():
     retrieve = defs.resolve_job_def("retrieve_dataset_job")
     retrieve_pools = {n.name: n.pool for n in retrieve.all_node_defs if isinstance(n, OpDefinition)}
     assert retrieve_pools["retrieve_datablock"] == "lts_read"
+
+
+def test_forkserver_preloads_modules_that_exist():
+    # multiprocessing ignores a preload module that fails to import: a typo would silently
+    # cost every step process its warm start, so each name must import here.
+    assert defs.resolve_job_def("archive_dataset_job").executor_def is executor
+    assert "archiver_dagster.preload" in PRELOAD_MODULES
+    for name in PRELOAD_MODULES:
+        importlib.import_module(name)
+    # The warm-up must not need the network or any setting: import it in a bare environment.
+    bare = subprocess.run(
+        [sys.executable, "-c", "import archiver_dagster.preload"],
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert bare.returncode == 0, bare.stderr
