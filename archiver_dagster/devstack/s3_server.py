@@ -51,7 +51,13 @@ class S3Server(StartStop):
         return f"http://{self.host}:{self.port}"
 
     def start(self, buckets: tuple[str, ...] = ()) -> "S3Server":
-        """Starts the server and creates `buckets`."""
+        """Starts the server and creates `buckets`.
+
+        Raises RuntimeError if it is already running: a second process would replace the first
+        without stopping it (`with S3Server().start()` starts twice; use one or the other).
+        """
+        if self._process is not None:
+            raise RuntimeError(f"S3 server on {self.url} is already running")
         self._process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
             stdout=subprocess.DEVNULL,

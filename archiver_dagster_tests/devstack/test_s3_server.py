@@ -1,0 +1,18 @@
+"""The local S3 server process: starts, serves, refuses a second start, stops."""
+
+import pytest
+
+from archiver_dagster.devstack.s3_server import S3Server
+
+
+def test_second_start_is_refused_and_stop_ends_the_process() -> None:
+    server = S3Server().start(("landing-zone",))
+    try:
+        assert server.client().list_buckets()["Buckets"][0]["Name"] == "landing-zone"
+        process = server._process
+        with pytest.raises(RuntimeError, match="already running"):
+            server.start()  # would otherwise leave the first process running, unowned
+        assert server._process is process
+    finally:
+        server.stop()
+    assert process is not None and process.poll() is not None
