@@ -3,7 +3,14 @@
 No I/O happens here; environment variables are resolved by Dagster at run time (`EnvVar`).
 """
 
-from dagster import Definitions, EnvVar, JobDefinition, multiprocess_executor
+from dagster import (
+    Definitions,
+    EnvVar,
+    ExecutorDefinition,
+    JobDefinition,
+    in_process_executor,
+    multiprocess_executor,
+)
 from dagster_aws.s3 import S3Resource
 
 from archiver_dagster.archival.assets import archival_assets
@@ -17,19 +24,24 @@ from archiver_dagster.io_manager import JsonManifestIOManagerFactory
 from archiver_dagster.retrieval.assets import retrieval_assets
 from archiver_dagster.retrieval.jobs import retrieve_dataset_job
 from archiver_dagster.scicat.resource import SciCatResource
-from archiver_dagster.settings import env_int_setting, env_setting
+from archiver_dagster.settings import definition_time_setting, env_int_setting, env_setting
 from archiver_dagster.storage.landing_zone import LandingZoneResource
 from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 
-# Steps run in processes forked from a server that has already imported Dagster and these
-# definitions (not just the package, whose __init__ imports nothing) and warmed botocore
-# (`archiver_dagster.preload`): 4.8 s of Dagster overhead per small dataset instead of 10.9 s,
-# 11 instead of 17 CPU-s per GB (docs/performance.md).
+# The executor is chosen with ARCHIVER_EXECUTOR (docs/architecture.md, decision 13). in_process
+# (default): steps run one after the other in the run's process; each datablock op already uses
+# two cores (threads), and a run costs ~1 s of Dagster overhead instead of ~4.5 s. multiprocess:
+# datablocks of one run in parallel, each step in a process forked from a server that has
+# preloaded Dagster and the warmed-up definitions (`archiver_dagster.preload`).
 PRELOAD_MODULES = ["dagster", "archiver_dagster.preload"]
-executor = multiprocess_executor.configured(
-    {"max_concurrent": 4, "start_method": {"forkserver": {"preload_modules": PRELOAD_MODULES}}}
-)
+EXECUTORS: dict[str, ExecutorDefinition] = {
+    "in_process": in_process_executor,
+    "multiprocess": multiprocess_executor.configured(
+        {"max_concurrent": 4, "start_method": {"forkserver": {"preload_modules": PRELOAD_MODULES}}},
+        name="multiprocess_preloaded",
+    ),
+}
 
 
 def build_resources() -> dict[str, object]:
@@ -82,15 +94,29 @@ def build_resources() -> dict[str, object]:
     }
 
 
-defs = Definitions(
-    assets=[*archival_assets, *retrieval_assets],
-    jobs=[archive_dataset_job, retrieve_dataset_job],
-    sensors=[scicat_jobs_sensor, scicat_job_status_sensor, dataset_failure_sensor],
-    resources=build_resources(),
-    executor=executor,
-)
+def build_definitions(executor_name: str) -> Definitions:
+    """The code location's definitions with the named executor (`EXECUTORS`)."""
+    return Definitions(
+        assets=[*archival_assets, *retrieval_assets],
+        jobs=[archive_dataset_job, retrieve_dataset_job],
+        sensors=[scicat_jobs_sensor, scicat_job_status_sensor, dataset_failure_sensor],
+        resources=build_resources(),
+        executor=EXECUTORS[executor_name],
+    )
+
+
+defs = build_definitions(definition_time_setting("ARCHIVER_EXECUTOR"))
 
 
 def archive_dataset_job_def() -> JobDefinition:
     """The resolved archive job, for `execute_job(reconstructable(archive_dataset_job_def))`."""
     return defs.resolve_job_def(ARCHIVE_JOB_NAME)
+
+
+def multiprocess_archive_job_def() -> JobDefinition:
+    """The archive job with the multiprocess executor, whatever ARCHIVER_EXECUTOR says.
+
+    Built on demand: a second `Definitions` at module level would make the module ambiguous
+    for `dagster code-server -m`.
+    """
+    return build_definitions("multiprocess").resolve_job_def(ARCHIVE_JOB_NAME)

@@ -91,6 +91,15 @@ def _checksum_algorithm(value: str) -> str:
     return value
 
 
+EXECUTOR_CHOICES = ("in_process", "multiprocess")
+
+
+def _executor(value: str) -> str:
+    if value not in EXECUTOR_CHOICES:
+        raise ValueError(f"must be one of {', '.join(EXECUTOR_CHOICES)}")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     """One environment variable: its default (None = required), parser and description."""
@@ -129,6 +138,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARCHIVER_LTS_READ_RETRY_DELAY_S", "60", _positive_int, "First read-back retry"),
     Setting("ARCHIVER_DOWNLOAD_CONCURRENCY", "8", _positive_int, "Parallel landing-zone GETs"),
     Setting("ARCHIVER_SENSOR_INTERVAL_S", "30", _positive_int, "SciCat job polling interval"),
+    Setting("ARCHIVER_EXECUTOR", "in_process", _executor, "Step executor of archive/retrieve runs"),
     Setting("ARCHIVER_JOB_SUBMITTED_STATUS", "jobSubmitted", _non_empty, "Status of new jobs"),
     Setting("ARCHIVER_LTS_WRITE_LIMIT", "2", _positive_int, "Pool lts_write limit"),
     Setting("ARCHIVER_LTS_READ_LIMIT", "2", _positive_int, "Pool lts_read limit"),
@@ -166,6 +176,13 @@ def env_int_setting(name: str) -> int:
     if name in os.environ or setting.default is None:
         return EnvVar.int(name)
     return int(setting.default)
+
+
+def definition_time_setting(name: str) -> str:
+    """A setting needed when definitions load (e.g. the executor), validated at load."""
+    value = os.environ.get(name, SETTINGS_BY_NAME[name].default or "")
+    parse_setting(name, value)
+    return value
 
 
 def definition_time_int(name: str) -> int:

@@ -7,7 +7,7 @@ import sys
 
 from dagster import AssetKey, OpDefinition
 
-from archiver_dagster.definitions import PRELOAD_MODULES, defs, executor
+from archiver_dagster.definitions import EXECUTORS, PRELOAD_MODULES, build_definitions, defs
 
 ARCHIVAL = ["origdatablocks", "datablocks", "lts_datablocks", "verified_datablocks"]
 
@@ -45,20 +45,44 @@ def test_per_datablock_ops_run_in_the_lts_pools():
     assert retrieve_pools["retrieve_datablock"] == "lts_read"
 
 
-def test_forkserver_preloads_modules_that_exist():
+def test_executor_defaults_to_in_process_and_multiprocess_preloads_warm_modules():
+    assert defs.resolve_job_def("archive_dataset_job").executor_def is EXECUTORS["in_process"]
+    multiprocess = build_definitions("multiprocess").resolve_job_def("archive_dataset_job")
+    assert multiprocess.executor_def is EXECUTORS["multiprocess"]
     # multiprocessing ignores a preload module that fails to import: a typo would silently
     # cost every step process its warm start, so each name must import here.
-    assert defs.resolve_job_def("archive_dataset_job").executor_def is executor
     assert "archiver_dagster.preload" in PRELOAD_MODULES
     for name in PRELOAD_MODULES:
         importlib.import_module(name)
-    # The warm-up must not need the network or any setting: import it in a bare environment.
-    bare = subprocess.run(
-        [sys.executable, "-c", "import archiver_dagster.preload"],
-        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+
+
+def load_definitions(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Imports the definitions in a fresh interpreter with only `env` (no settings, no network)."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import archiver_dagster.preload, archiver_dagster.definitions as d;"
+            " print(d.defs.resolve_job_def('archive_dataset_job').executor_def.name)",
+        ],
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", **env},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert bare.returncode == 0, bare.stderr
+
+
+def test_archiver_executor_selects_the_executor_when_the_code_location_loads():
+    loaded = load_definitions({"ARCHIVER_EXECUTOR": "multiprocess"})
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == EXECUTORS["multiprocess"].name
+    loaded = load_definitions({})
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "in_process"
+
+
+def test_invalid_archiver_executor_fails_the_load_naming_the_variable():
+    loaded = load_definitions({"ARCHIVER_EXECUTOR": "threads"})
+    assert loaded.returncode != 0
+    assert "ARCHIVER_EXECUTOR='threads': must be one of in_process, multiprocess" in loaded.stderr

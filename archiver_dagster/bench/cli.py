@@ -44,7 +44,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3, help="runs per shape (median)")
     parser.add_argument("--target-size-gb", default="1.1", help="ARCHIVER_TARGET_SIZE_GB")
     parser.add_argument("--checksum", default="md5", help="ARCHIVER_CHECKSUM_ALG")
-    parser.add_argument("--executor", choices=EXECUTORS, default="multiprocess")
+    parser.add_argument(
+        "--executor", choices=EXECUTORS, default="in_process", help="default: the code location's"
+    )
     parser.add_argument("--overhead-repeat", type=int, default=3, help="tiny runs per executor")
     parser.add_argument("--workdir", type=Path, default=None, help="parent of the temp folder")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")

@@ -18,10 +18,9 @@ from typing import Any
 from dagster import DagsterEventType, DagsterInstance, execute_job, reconstructable
 
 from archiver_dagster.bench import procfs
-from archiver_dagster.bench.jobs import preloaded_job_def
-from archiver_dagster.definitions import archive_dataset_job_def
+from archiver_dagster.definitions import archive_dataset_job_def, multiprocess_archive_job_def
 
-EXECUTORS = ("multiprocess", "in_process", "preload_defs")
+EXECUTORS = ("in_process", "multiprocess")
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 STAGE_OPS = {"pack": "pack_datablock", "copy": "copy_to_lts", "verify": "verify_lts_copy"}
 _STEP_EVENTS = {DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS}
@@ -80,9 +79,8 @@ def run_once(pid: str, executor: str) -> tuple[bool, str, DagsterInstance]:
             instance=instance, partition_key=pid, run_config=QUIET_RUN_CONFIG, raise_on_error=False
         )
         return result.success, result.run_id, instance
-    job = preloaded_job_def if executor == "preload_defs" else archive_dataset_job_def
     with execute_job(
-        reconstructable(job),
+        reconstructable(multiprocess_archive_job_def),
         instance=instance,
         tags={"dagster/partition": pid},
         run_config=QUIET_RUN_CONFIG,

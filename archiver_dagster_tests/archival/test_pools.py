@@ -1,12 +1,14 @@
-"""Pools are enforced across the per-datablock ops of a real multiprocess run."""
+"""Pools are enforced across the per-datablock ops of real runs, with either executor."""
 
 import itertools
 import threading
 import time
 
-from dagster import DagsterEventType, DagsterInstance, execute_job, reconstructable
+import pytest
+from dagster import DagsterEventType, DagsterInstance, JobDefinition, execute_job, reconstructable
 
-from archiver_dagster.definitions import archive_dataset_job_def
+from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME
+from archiver_dagster.definitions import build_definitions, multiprocess_archive_job_def
 from archiver_dagster.devstack.seed import sample_files
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.pools import apply_pool_limits
@@ -39,8 +41,17 @@ def blocked_steps(instance: DagsterInstance, run_id: str, pool: str) -> set[str]
     }
 
 
+def in_process_archive_job_def() -> JobDefinition:
+    """The archive job with the in-process executor (the default of ARCHIVER_EXECUTOR)."""
+    return build_definitions("in_process").resolve_job_def(ARCHIVE_JOB_NAME)
+
+
+JOBS = {"multiprocess": multiprocess_archive_job_def, "in_process": in_process_archive_job_def}
+
+
+@pytest.mark.parametrize("executor", JOBS)
 def test_lts_write_limit_one_blocks_copies_and_they_never_overlap(
-    stack, instance, seed_dataset, unique_pid, monkeypatch
+    stack, instance, seed_dataset, unique_pid, monkeypatch, executor
 ):
     monkeypatch.setenv("ARCHIVER_TARGET_SIZE_GB", "0.00001")  # 10 kB: 3 datablocks
     apply_pool_limits(instance, {"lts_write": 1, "lts_read": 2, "lts_free_space": 3})
@@ -54,7 +65,7 @@ def test_lts_write_limit_one_blocks_copies_and_they_never_overlap(
 
     def run() -> None:
         with execute_job(
-            reconstructable(archive_dataset_job_def),
+            reconstructable(JOBS[executor]),
             instance=instance,
             tags={"dagster/partition": pid},
             run_config=QUIET,
