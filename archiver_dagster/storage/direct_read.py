@@ -112,7 +112,9 @@ class DirectFileReader(io.RawIOBase):
             count = os.preadv(self._fd, [view], self._pos)
         self._pos += count
         if count < len(view) and self.direct:
-            self._eof = True  # the next aligned offset would be past the end
+            # Short at the end of the file; a network filesystem may also return short in the
+            # middle, and then only the size tells (an unaligned offset reads buffered next).
+            self._eof = self._pos >= os.fstat(self._fd).st_size
         return count
 
     def _buffered_from_now_on(self) -> None:

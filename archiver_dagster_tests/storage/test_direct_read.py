@@ -114,6 +114,28 @@ def test_falls_back_to_buffered_reads_where_o_direct_is_refused_at_read(
         assert not reader.direct
 
 
+@needs_disk
+def test_a_short_read_in_the_middle_is_not_taken_for_the_end(
+    sample: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # POSIX allows short reads anywhere (NFS does return them): simulated once, mid-file.
+    path, data = sample
+    real_preadv = os.preadv
+    calls = []
+
+    def short_once(fd: int, buffers: list[memoryview], offset: int) -> int:
+        calls.append(offset)
+        if len(calls) == 2:
+            return real_preadv(fd, [buffers[0][:ALIGNMENT]], offset)
+        return real_preadv(fd, buffers, offset)
+
+    monkeypatch.setattr(os, "preadv", short_once)
+    with DirectFileReader(path) as reader:
+        assert read_with(reader, [1 << 20]) == data
+        assert reader.direct
+    assert calls[2] == (1 << 20) + ALIGNMENT  # the read after the short one went on from there
+
+
 def test_alignment_check() -> None:
     assert is_aligned(memoryview(mmap.mmap(-1, 2 * ALIGNMENT)))
     assert not is_aligned(memoryview(mmap.mmap(-1, 2 * ALIGNMENT))[1 : ALIGNMENT + 1])
