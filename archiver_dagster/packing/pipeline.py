@@ -43,7 +43,6 @@ class TarSink:
             raise ValueError(f"bufsize must be positive, got {bufsize}")
         self._hasher = new_hasher(algorithm)
         self._out = out
-        self.bufsize = bufsize
         self._free: queue.SimpleQueue[mmap.mmap] = queue.SimpleQueue()
         for _ in range(buffers):
             # Page-aligned (anonymous mmap), so a buffer can be the target of an O_DIRECT read.
