@@ -164,6 +164,7 @@ def print_report(results: dict[str, Any]) -> None:
             report.format_shape(
                 f"{name}: {summary['label']} ({summary['payload_bytes'] / 1e6:.0f} MB payload)",
                 summary,
+                steps_in_process=settings["executor"] == "in_process",
             )
         )
     for executor, row in results.get("overhead_tiny_dataset", {}).items():

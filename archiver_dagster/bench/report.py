@@ -61,8 +61,8 @@ def summarize(runs: list[dict[str, Any]], payload: int, floor: dict[str, float])
     }
 
 
-def format_shape(title: str, summary: dict[str, Any]) -> str:
-    """The table of one shape."""
+def format_shape(title: str, summary: dict[str, Any], steps_in_process: bool = False) -> str:
+    """The table of one shape (with the in-process executor there are no step processes)."""
     header = f"{'stage':<18}{'seconds':>9}{'MB/s':>9}{'floor MB/s':>12}{'ratio':>7}{'op s':>8}"
     lines = [title, header]
     rows = [*summary["stages"].items(), ("total (end to end)", summary["total"])]
@@ -80,10 +80,12 @@ def format_shape(title: str, summary: dict[str, Any]) -> str:
         f"written {summary['written_per_payload_byte']:.2f} "
         f"(of which cancelled before writeback {summary['cancelled_write_per_payload_byte']:.2f})"
     )
-    lines.append(
-        f"peak RSS: run worker {summary['peak_rss_worker_mb']:.0f} MB, "
-        f"largest step process {summary['peak_rss_step_mb']:.0f} MB"
+    steps = (
+        "steps ran inside it"
+        if steps_in_process
+        else f"largest step process {summary['peak_rss_step_mb']:.0f} MB"
     )
+    lines.append(f"peak RSS: run worker {summary['peak_rss_worker_mb']:.0f} MB, {steps}")
     lines.append(
         f"CPU per GB of payload: archiver {summary['cpu_s_per_gb']:.2f} s, S3 server "
         f"{summary['s3_server_cpu_s_per_gb']:.2f} s; 1-min load before each run "
