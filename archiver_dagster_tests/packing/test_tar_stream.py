@@ -4,7 +4,7 @@ import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import pytest
 from hypothesis import given, settings
@@ -18,7 +18,8 @@ from archiver_dagster.packing.tar_stream import (
     tar_member_header_overhead,
     write_tar,
 )
-from archiver_dagster.packing.verify import verify_tar
+from archiver_dagster.packing.verify import READ_BUFSIZE, verify_tar
+from archiver_dagster.storage.direct_read import DirectFileReader
 from archiver_dagster_tests.packing.tar_samples import (
     ShortReads,
     content,
@@ -56,9 +57,15 @@ _entry = st.builds(
     algorithm=st.sampled_from(SUPPORTED_ALGORITHMS),
     bufsize=st.sampled_from([1, 511, 4096, 1 << 20]),
     chunk=st.sampled_from([7, 512, 1 << 20]),
+    read_bufsize=st.sampled_from([512, 1000, 4096, 1 << 20, READ_BUFSIZE]),
 )
 def test_matches_reference_tarfile_byte_for_byte(
-    entries: list[FileEntry], seed: int, algorithm: str, bufsize: int, chunk: int
+    entries: list[FileEntry],
+    seed: int,
+    algorithm: str,
+    bufsize: int,
+    chunk: int,
+    read_bufsize: int,
 ) -> None:
     files = [(e, content(seed + i, e.size)) for i, e in enumerate(entries)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,11 +73,18 @@ def test_matches_reference_tarfile_byte_for_byte(
         members = ((e, ShortReads(data, chunk)) for e, data in files)
         packed = write_tar(dest, members, algorithm, bufsize=bufsize)  # type: ignore[arg-type]
         written = dest.read_bytes()
+        # Read back as the LTS read-back does (O_DIRECT where the filesystem allows it), in
+        # chunks that do and do not fall on block and member boundaries.
+        with DirectFileReader(dest) as reader:
+            expected = packed.expected_members()
+            stream = cast(BinaryIO, reader)
+            from_disk = verify_tar(stream, packed.checksum, expected, algorithm, read_bufsize)
     assert written == reference_tar(files)
     assert packed.packed_size == len(written) == packed_tar_size(entries)
     assert packed.checksum == hashlib.new(algorithm, written).hexdigest()
     digest = verify_tar(io.BytesIO(written), packed.checksum, packed.expected_members(), algorithm)
     assert (digest.checksum, digest.packed_size) == (packed.checksum, packed.packed_size)
+    assert from_disk == digest
     assert packed.unpacked_size == sum(e.size for e in entries)
     assert packed.algorithm == algorithm
     assert [m.path for m in packed.members] == [e.path for e in entries]
