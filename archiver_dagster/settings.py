@@ -136,7 +136,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARCHIVER_LTS_WAIT_BEFORE_VERIFY_S", "180", _non_negative_int, "Settle time"),
     Setting("ARCHIVER_LTS_FREE_SPACE_TIMEOUT_S", "86400", _non_negative_int, "Free-space wait"),
     Setting("ARCHIVER_LTS_READ_RETRY_DELAY_S", "60", _positive_int, "First read-back retry"),
-    Setting("ARCHIVER_DOWNLOAD_CONCURRENCY", "8", _positive_int, "Parallel landing-zone GETs"),
+    Setting("ARCHIVER_DOWNLOAD_CONCURRENCY", "8", _positive_int, "Parallel landing-zone requests"),
     Setting("ARCHIVER_SENSOR_INTERVAL_S", "30", _positive_int, "SciCat job polling interval"),
     Setting("ARCHIVER_EXECUTOR", "in_process", _executor, "Step executor of archive/retrieve runs"),
     Setting("ARCHIVER_JOB_SUBMITTED_STATUS", "jobSubmitted", _non_empty, "Status of new jobs"),

@@ -5,6 +5,7 @@ Then the dataset is marked archived and its landing-zone objects are released.
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from dagster import (
     DynamicOut,
@@ -125,8 +126,12 @@ def finalize_archival(
             if copy.datablock.scratch_path is not None
             for member in copy.datablock.members
         }
-        deleted = landing_zone.delete_files(pid, sorted(archived))
-        packing.remove_scratch(pid)
+        # The scratch tars are removed meanwhile: both are releases after verification, and
+        # each takes a while (unlinking GBs; a server freeing the deleted objects' storage).
+        with ThreadPoolExecutor(max_workers=1) as scratch_remover:
+            scratch_removed = scratch_remover.submit(packing.remove_scratch, pid)
+            deleted = landing_zone.delete_files(pid, sorted(archived))
+            scratch_removed.result()
     seconds = sum(copy.seconds for copy in ordered)
     return Output(
         VerifiedDatablocksManifest(pid=pid, verified=ordered, landing_zone_objects_deleted=deleted),

@@ -181,6 +181,27 @@ def test_delete_files_removes_exactly_the_archived_files(
     landing_zone(stack).delete_files(pid, ["a.bin"])  # idempotent: already gone is fine
 
 
+def test_delete_files_in_parallel_batches_deletes_every_archived_file_and_no_other(
+    stack: LocalStack, unique_pid: Callable[[], str]
+) -> None:
+    pid = unique_pid()
+    files = {f"f{i:02d}.bin": bytes([i]) for i in range(25)}
+    put_raw(stack, pid, {**files, "kept.bin": b"k"})
+    # download_concurrency 3: 25 keys go out as 3 requests of at most 9 keys, at once.
+    assert landing_zone(stack).delete_files(pid, sorted(files)) == 25
+    assert landing_zone(stack).list_raw_files(pid) == {"kept.bin": 1}
+    assert landing_zone(stack).delete_files(pid, []) == 0
+
+
+def test_delete_files_failure_names_the_bucket(
+    stack: LocalStack, unique_pid: Callable[[], str]
+) -> None:
+    with pytest.raises(
+        LandingZoneError, match=r"cannot delete from s3://no-such-bucket: .*NoSuchBucket"
+    ):
+        landing_zone(stack, bucket="no-such-bucket").delete_files(unique_pid(), ["a.bin", "b.bin"])
+
+
 def test_delete_files_keeps_a_nested_dataset(
     stack: LocalStack, unique_pid: Callable[[], str]
 ) -> None:
