@@ -1,8 +1,6 @@
 """The SciCat simulator over real HTTP: login, tokens, datasets, lifecycle, (orig)datablocks."""
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -21,17 +19,6 @@ from archiver_dagster_tests.devstack.test_scicat_sim_support import (
 )
 
 DS = f"/api/v3/datasets/{encoded(PID)}"
-
-
-@pytest.fixture
-def sim(tmp_path: Path) -> Iterator[SciCatSimulator]:
-    with SciCatSimulator(state_file=tmp_path / "state.json") as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def api(sim: SciCatSimulator) -> Api:
-    return Api(sim.url)
 
 
 @pytest.mark.parametrize("version", ["v3", "v4"])

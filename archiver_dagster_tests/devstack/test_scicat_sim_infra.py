@@ -4,7 +4,6 @@ import json
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,17 +38,6 @@ from archiver_dagster_tests.devstack.test_scicat_sim_support import (
 
 DS = f"/api/v3/datasets/{encoded(PID)}"
 WHEN = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-
-@pytest.fixture
-def sim(tmp_path: Path) -> Iterator[SciCatSimulator]:
-    with SciCatSimulator(state_file=tmp_path / "state.json") as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def api(sim: SciCatSimulator) -> Api:
-    return Api(sim.url)
 
 
 def sdk_json(model: BaseModel) -> dict[str, Any]:

@@ -1,8 +1,6 @@
 """The SciCat simulator's jobs over real HTTP: v3 and v4 create, query, paging, update, views."""
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,13 +20,8 @@ V3, V4 = "/api/v3/Jobs", "/api/v4/jobs"
 
 
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator[SciCatSimulator]:
-    with SciCatSimulator(state_file=tmp_path / "state.json") as simulator:
-        yield simulator
-
-
-@pytest.fixture
 def api(sim: SciCatSimulator) -> Api:
+    """A logged-in client with the test dataset created (overrides the conftest's)."""
     client = Api(sim.url)
     client.create_dataset()
     return client
