@@ -2,6 +2,8 @@
 
 from pydantic import BaseModel, Field
 
+from archiver_dagster.packing.verify import ExpectedMember
+
 
 class SourceFile(BaseModel):
     """A file of the dataset as registered in SciCat's origdatablocks."""
@@ -32,6 +34,10 @@ class MemberManifest(BaseModel):
     path: str
     size: int
     checksum: str
+
+    def expected(self) -> ExpectedMember:
+        """What the verifier should find for this file in the tar."""
+        return ExpectedMember(path=self.path, size=self.size, checksum=self.checksum)
 
 
 class DatablockManifest(BaseModel):

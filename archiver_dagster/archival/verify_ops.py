@@ -32,7 +32,6 @@ from archiver_dagster.errors import (
     classified_failures,
 )
 from archiver_dagster.packing.verify import (
-    ExpectedMember,
     verify_tar,
 )
 from archiver_dagster.scicat.models import ArchiveStatus, LifecycleUpdate
@@ -64,10 +63,7 @@ def settle_lts_copy(context: OpExecutionContext, copy: LtsCopy, lts: LTSResource
 def verify_lts_copy(context: OpExecutionContext, copy: LtsCopy, lts: LTSResource) -> VerifiedCopy:
     """Reads the copy once from the media, checking the tar checksum and every member's."""
     block = copy.datablock
-    expected = [
-        ExpectedMember(path=member.path, size=member.size, checksum=member.checksum)
-        for member in block.members
-    ]
+    expected = [member.expected() for member in block.members]
     started = time.monotonic()
     with (
         lts_read_failures(context, lts, copy.lts_path),

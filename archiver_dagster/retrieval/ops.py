@@ -28,7 +28,6 @@ from archiver_dagster.errors import (
     classified_failures,
 )
 from archiver_dagster.packing.verify import (
-    ExpectedMember,
     verify_tar,
 )
 from archiver_dagster.retrieval.manifests import (
@@ -125,7 +124,7 @@ def retrieve_datablock(
             copied_from_lts=False,
         )
     started = time.monotonic()
-    expected = [ExpectedMember(path=m.path, size=m.size, checksum=m.checksum) for m in item.members]
+    expected = [member.expected() for member in item.members]
     sink = MultipartSink(
         retrieval_bucket.client(),
         retrieval_bucket.bucket,
