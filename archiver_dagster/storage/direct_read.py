@@ -52,7 +52,6 @@ class DirectFileReader(io.RawIOBase):
 
     def __init__(self, path: Path) -> None:
         super().__init__()
-        drop_page_cache(path)  # also covers the buffered fallback
         try:
             self._fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
             self.direct = True
@@ -61,6 +60,8 @@ class DirectFileReader(io.RawIOBase):
                 raise
             self._fd = os.open(path, os.O_RDONLY)
             self.direct = False
+        # Also evicts what a buffered fallback would otherwise read from the cache.
+        os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_DONTNEED)
         self._pos = 0
         self._eof = False
         self._bounce: mmap.mmap | None = None
