@@ -190,8 +190,7 @@ def definition_time_int(name: str) -> int:
 
     Read from the environment at load; an invalid value fails the load naming the variable.
     """
-    value = os.environ.get(name, SETTINGS_BY_NAME[name].default or "")
-    return int(parse_setting(name, value))  # type: ignore[call-overload]
+    return int(definition_time_setting(name))
 
 
 def validate_environment(environ: Mapping[str, str]) -> list[str]:
