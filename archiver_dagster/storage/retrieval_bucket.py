@@ -1,7 +1,7 @@
 """The S3 retrieval bucket: where retrieved datablocks wait for users, and their download links."""
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from botocore.client import BaseClient
@@ -12,6 +12,7 @@ from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 from archiver_dagster.errors import ArchiverSystemError
+from archiver_dagster.storage.s3_clients import shared_client
 
 SECONDS_PER_DAY = 86400
 # Object metadata (x-amz-meta-*), set when the upload starts, so known before the data is read:
@@ -47,8 +48,8 @@ class RetrievalBucketResource(ConfigurableResource):
     part_size_bytes: int = Field(default=64 * 1024 * 1024, description="Multipart part size.")
 
     def client(self) -> BaseClient:
-        """The archiver's own S3 client."""
-        return self.s3.get_client()
+        """The archiver's S3 client (one per process, see `s3_clients`)."""
+        return cast(BaseClient, shared_client(self.s3))
 
     def stored(self, key: str) -> StoredObject | None:
         """Size and metadata of the object at `key`, or None if there is none."""
