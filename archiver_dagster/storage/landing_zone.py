@@ -2,7 +2,7 @@
 
 import io
 from collections import deque
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO, cast
 
@@ -12,10 +12,13 @@ from pydantic import Field
 
 from archiver_dagster.errors import ArchiverSystemError
 from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.s3_clients import shared_client
 
 # Objects up to this size are fetched whole by worker threads, ahead of the tar writer; larger
 # ones are streamed. Bounds the memory of the read-ahead to concurrency x this size.
 PREFETCH_MAX_BYTES = 8 * 1024 * 1024
+# A large object's GET is opened when the object before it has this much left to read.
+OPEN_AHEAD_BYTES = 64 * 1024 * 1024
 # S3 accepts at most this many keys per DeleteObjects request.
 DELETE_BATCH_MAX = 1000
 
@@ -47,7 +50,7 @@ class LandingZoneResource(ConfigurableResource):
         return {key[len(prefix) :]: size for key, size in self._list(prefix)}
 
     def _list(self, prefix: str) -> Iterator[tuple[str, int]]:
-        paginator = self.s3.get_client().get_paginator("list_objects_v2")
+        paginator = shared_client(self.s3).get_paginator("list_objects_v2")
         try:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
@@ -62,39 +65,67 @@ class LandingZoneResource(ConfigurableResource):
 
         Small objects are downloaded ahead by `download_concurrency` threads sharing one client,
         at most `download_concurrency` of them (so at most that many x `PREFETCH_MAX_BYTES` in
-        memory). A large object's GET is opened only when its turn comes and streamed straight
-        from the response: a GET opened ahead would sit idle while the objects before it are
-        read, and a real S3 endpoint closes idle connections.
+        memory). A large object is streamed straight from its GET response, which is opened
+        only shortly before its turn: when the object before it has `OPEN_AHEAD_BYTES` left to
+        read. That hides the server's time to first byte (0.12 s per 256 MiB object on moto,
+        tens of ms on S3) without leaving a response idle for long: a real S3 endpoint closes
+        connections nobody reads from.
         """
         prefix = self.layout(pid).raw_files_key
-        client = self.s3.get_client()
-        window: deque[Future[BinaryIO] | str] = deque()
-        with ThreadPoolExecutor(max_workers=self.download_concurrency) as pool:
-            for path, size in files:
-                if size <= PREFETCH_MAX_BYTES:
-                    window.append(pool.submit(self._fetch, client, prefix + path, size))
-                else:
-                    window.append(prefix + path)
-                if len(window) >= self.download_concurrency:
-                    with self._open(client, window.popleft()) as stream:
-                        yield stream
-            while window:
-                with self._open(client, window.popleft()) as stream:
-                    yield stream
+        client = shared_client(self.s3)
+        # Per file: its prefetch or opened GET, or (key, size) of a large one not opened yet.
+        window: deque[Future[BinaryIO] | tuple[str, int]] = deque()
 
-    def _open(self, client: Any, pending: "Future[BinaryIO] | str") -> BinaryIO:
-        """The prefetched object, or the streaming GET of a large one opened now."""
-        if isinstance(pending, str):
-            return self._fetch(client, pending, None)
-        return pending.result()
+        def open_large(key: str, size: int) -> Future[BinaryIO]:
+            return pool.submit(self._open_stream, client, key, size)
 
-    def _fetch(self, client: Any, key: str, size: int | None) -> BinaryIO:
-        """Reads a small object whole into memory; returns a large one's (`size` None) body."""
+        def open_next_ahead() -> None:
+            if window and isinstance(window[0], tuple):
+                window[0] = open_large(*window[0])
+
+        def next_stream() -> BinaryIO:
+            pending = window.popleft()
+            if isinstance(pending, tuple):
+                pending = open_large(*pending)
+            stream = pending.result()
+            if isinstance(stream, _NearEndBody):
+                stream.on_near_end(open_next_ahead)
+            else:
+                open_next_ahead()  # a prefetched object: nothing left to wait for
+            return stream
+
         try:
-            body = client.get_object(Bucket=self.bucket, Key=key)["Body"]
-            if size is not None:
+            with ThreadPoolExecutor(max_workers=self.download_concurrency) as pool:
+                for path, size in files:
+                    if size <= PREFETCH_MAX_BYTES:
+                        window.append(pool.submit(self._download, client, prefix + path))
+                    else:
+                        window.append((prefix + path, size))
+                    if len(window) >= self.download_concurrency:
+                        with next_stream() as stream:
+                            yield stream
+                while window:
+                    with next_stream() as stream:
+                        yield stream
+        finally:
+            _close_unread(window)
+
+    def _download(self, client: Any, key: str) -> BinaryIO:
+        """A small object, read whole into memory."""
+        with self._get(client, key) as body:
+            try:
                 return io.BytesIO(body.read())
-            return cast(BinaryIO, body)
+            except Exception as error:
+                raise LandingZoneError(f"cannot read s3://{self.bucket}/{key}: {error}") from error
+
+    def _open_stream(self, client: Any, key: str, size: int) -> BinaryIO:
+        """A large object's GET response, to be streamed."""
+        return cast(BinaryIO, _NearEndBody(self._get(client, key), size, OPEN_AHEAD_BYTES))
+
+    def _get(self, client: Any, key: str) -> Any:
+        """The body of the object's GET response (headers received, data not yet read)."""
+        try:
+            return client.get_object(Bucket=self.bucket, Key=key)["Body"]
         except Exception as error:
             raise LandingZoneError(f"cannot read s3://{self.bucket}/{key}: {error}") from error
 
@@ -109,7 +140,7 @@ class LandingZoneResource(ConfigurableResource):
         that could not be deleted fails the call, naming the objects.
         """
         prefix = self.layout(pid).raw_files_key
-        client = self.s3.get_client()
+        client = shared_client(self.s3)
         keys = [prefix + path for path in paths]
         if not keys:
             return 0
@@ -132,3 +163,45 @@ class LandingZoneResource(ConfigurableResource):
         if errors:
             raise LandingZoneError(f"cannot delete from s3://{self.bucket}: {errors}")
         return len(keys)
+
+
+class _NearEndBody(io.RawIOBase):
+    """A streamed GET response body that calls back once when at most `ahead` bytes remain."""
+
+    def __init__(self, body: Any, size: int, ahead: int) -> None:
+        super().__init__()
+        self._body = body
+        self._left = size
+        self._ahead = ahead
+        self._near_end: Callable[[], None] | None = None
+
+    def on_near_end(self, callback: Callable[[], None]) -> None:
+        """Calls `callback` (in the reading thread) once at most `ahead` bytes are left."""
+        self._near_end = callback
+        self._check()
+
+    def _check(self) -> None:
+        if self._near_end is not None and self._left <= self._ahead:
+            near_end, self._near_end = self._near_end, None
+            near_end()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = int(self._body.readinto(buffer))
+        self._left -= n
+        self._check()
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            self._body.close()
+        super().close()
+
+
+def _close_unread(window: "deque[Future[BinaryIO] | tuple[str, int]]") -> None:
+    """Closes the responses opened for objects nobody read (the consumer stopped early)."""
+    for pending in window:
+        if isinstance(pending, Future) and not pending.cancel() and pending.exception() is None:
+            pending.result().close()

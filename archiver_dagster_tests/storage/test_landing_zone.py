@@ -2,6 +2,7 @@
 
 import io
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -11,11 +12,13 @@ from dagster_aws.s3 import S3Resource
 from archiver_dagster.devstack.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.partitions import InvalidPidError
+from archiver_dagster.storage import landing_zone as landing_zone_module
 from archiver_dagster.storage.landing_zone import (
     PREFETCH_MAX_BYTES,
     LandingZoneError,
     LandingZoneResource,
 )
+from archiver_dagster.storage.s3_clients import shared_client
 
 PREFIX = "openem-network"
 MIB = 1024 * 1024
@@ -214,31 +217,77 @@ def test_delete_files_keeps_a_nested_dataset(
     assert landing_zone(stack).list_raw_files(nested) == {"n.bin": 1}
 
 
-def test_open_raw_files_opens_a_large_object_only_when_its_turn_comes(
+def recording_get_objects(
+    zone: LandingZoneResource, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[str], list[Any]]:
+    """Records the file name of every GET of the zone's shared client, and each body."""
+    client = shared_client(zone.s3)  # the client every op of this process uses
+    opened: list[str] = []
+    bodies: list[Any] = []
+    real_get = client.get_object
+
+    def get_object(**kwargs: Any) -> Any:
+        response = real_get(**kwargs)
+        bodies.append(response["Body"])
+        opened.append(kwargs["Key"].rsplit("/", 1)[-1])
+        return response
+
+    monkeypatch.setattr(client, "get_object", get_object)
+    return opened, bodies
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_open_raw_files_opens_a_large_object_shortly_before_its_turn(
     stack: LocalStack, unique_pid: Callable[[], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pid = unique_pid()
     big = os.urandom(PREFETCH_MAX_BYTES + 1)
     contents = {"a.bin": b"a", "big_1.bin": big, "big_2.bin": big[::-1], "z.bin": b"z"}
     put_raw(stack, pid, contents)
+    monkeypatch.setattr(landing_zone_module, "OPEN_AHEAD_BYTES", MIB)
     zone = landing_zone(stack, download_concurrency=4)
-    client = zone.s3.get_client()
-    opened: list[str] = []
-    real_get = client.get_object
-
-    def get_object(**kwargs: Any) -> Any:
-        opened.append(kwargs["Key"].rsplit("/", 1)[-1])
-        return real_get(**kwargs)
-
-    monkeypatch.setattr(client, "get_object", get_object)
-    monkeypatch.setattr(S3Resource, "get_client", lambda self: client)
+    opened, _ = recording_get_objects(zone, monkeypatch)
     order = ["a.bin", "big_1.bin", "big_2.bin", "z.bin"]
-    # Each big object's GET is opened when its turn comes, never ahead of it.
-    big_open_when = {"a.bin": [], "big_1.bin": ["big_1.bin"]}
     read: list[bytes] = []
     for stream in zone.open_raw_files(pid, [(p, len(contents[p])) for p in order]):
-        name = order[len(read)]
-        big_opened = [key for key in opened if key.startswith("big")]
-        assert big_opened == big_open_when.get(name, ["big_1.bin", "big_2.bin"])
-        read.append(stream.read())
+        if order[len(read)] != "big_1.bin":
+            read.append(stream.read())
+            continue
+        # big_2's GET waits until big_1 has at most OPEN_AHEAD_BYTES left, then starts at once.
+        data = b""
+        while len(big) - len(data) > MIB:
+            assert "big_2.bin" not in opened
+            data += stream.read(MIB // 2)
+        assert wait_until(lambda: "big_2.bin" in opened)
+        read.append(data + stream.read())
     assert read == [contents[p] for p in order]
+    assert sorted(opened) == sorted(order)
+
+
+def test_open_raw_files_closes_what_it_opened_when_the_reader_stops_early(
+    stack: LocalStack, unique_pid: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = unique_pid()
+    big = os.urandom(PREFETCH_MAX_BYTES + 1)
+    contents = {"a.bin": b"a", "big_1.bin": big, "big_2.bin": big[::-1], "b.bin": b"b"}
+    put_raw(stack, pid, contents)
+    zone = landing_zone(stack, download_concurrency=4)
+    opened, bodies = recording_get_objects(zone, monkeypatch)
+    # Closing must not rely on the garbage collector (a traceback can keep a stream alive).
+    monkeypatch.setattr(landing_zone_module._NearEndBody, "__del__", lambda self: None)
+    streams = zone.open_raw_files(pid, [(p, len(contents[p])) for p in contents])
+    assert next(streams).read() == b"a"
+    assert wait_until(lambda: "big_1.bin" in opened)  # opened ahead: a.bin needed no waiting
+    streams.close()
+    assert "big_2.bin" not in opened  # big_1 was never read, so its successor never opened
+    assert len(bodies) == len(opened) >= 2
+    # Every response was released (botocore's close() closes the urllib3 response).
+    assert all(body._raw_stream.closed for body in bodies)
