@@ -45,6 +45,11 @@ class LocalStack(StartStop):
             raise
         return self
 
+    def restart_s3(self) -> None:
+        """Restarts the S3 server empty, on the same port, with its buckets created again."""
+        self.s3.stop()
+        self.s3.start(buckets=(LANDING_ZONE_BUCKET, RETRIEVAL_BUCKET))
+
     def stop(self) -> None:
         """Stops both servers (idempotent); folders are left for inspection."""
         self.s3.stop()
