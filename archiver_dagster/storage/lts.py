@@ -13,8 +13,11 @@ from archiver_dagster.errors import ArchiverSystemError, LtsFullError
 from archiver_dagster.settings import parse_setting
 from archiver_dagster.storage.direct_read import DirectFileReader, drop_page_cache
 from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.writeback import start_writeback
 
 PARTIAL_SUFFIX = ".partial"
+# Bytes per copy_file_range call, each followed by starting its write-back.
+COPY_CHUNK_BYTES = 16 * 1024 * 1024
 
 
 class LtsError(ArchiverSystemError):
@@ -34,16 +37,19 @@ def copy_file_durably(source: Path, dest: Path) -> int:
     """Copies with the kernel's `copy_file_range`, fsyncs, renames into place; returns bytes.
 
     The copy lands as `dest.partial` first, so a crash never leaves a truncated file under the
-    final name.
+    final name. It goes in `COPY_CHUNK_BYTES` steps, and the write-back of each step starts
+    right away, so the device writes while the kernel copies the next step instead of all at the
+    final `fsync` (1 GiB on the development disk: 0.96 -> 0.57 s, docs/performance.md).
     """
     partial = dest.with_name(dest.name + PARTIAL_SUFFIX)
     copied = 0
     with source.open("rb") as src, partial.open("wb") as out:
         remaining = os.fstat(src.fileno()).st_size
         while remaining > 0:
-            step = os.copy_file_range(src.fileno(), out.fileno(), min(remaining, 1 << 30))
+            step = os.copy_file_range(src.fileno(), out.fileno(), min(remaining, COPY_CHUNK_BYTES))
             if step == 0:
                 break
+            start_writeback(out.fileno(), copied, step)
             copied += step
             remaining -= step
         out.flush()

@@ -14,6 +14,7 @@ import pytest
 
 from archiver_dagster.errors import LtsFullError
 from archiver_dagster.partitions import MAX_PID_LENGTH
+from archiver_dagster.storage import lts as lts_module
 from archiver_dagster.storage.layout import DatasetLayout
 from archiver_dagster.storage.lts import (
     PARTIAL_SUFFIX,
@@ -21,6 +22,7 @@ from archiver_dagster.storage.lts import (
     LTSResource,
     copy_file_durably,
 )
+from archiver_dagster.storage.writeback import start_writeback
 
 PREFIX = "openem-network"
 PID = "20.500.12345/lts-test"
@@ -66,6 +68,41 @@ def test_copy_file_durably_copies_identically(tar: Path, tmp_path: Path) -> None
     assert copy_file_durably(tar, dest) == tar.stat().st_size
     assert dest.read_bytes() == tar.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.tar", "scratch"]  # no .partial
+
+
+def test_copy_file_durably_starts_the_writeback_of_every_chunk_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chunk = 64 * 1024
+    monkeypatch.setattr(lts_module, "COPY_CHUNK_BYTES", chunk)
+    started: list[tuple[int, int]] = []
+
+    def record(fd: int, offset: int, length: int) -> bool:
+        assert os.fstat(fd).st_size == offset + length  # just copied, not yet flushed
+        started.append((offset, length))
+        return start_writeback(fd, offset, length)
+
+    monkeypatch.setattr(lts_module, "start_writeback", record)
+    source, dest = tmp_path / "source", tmp_path / "dest"
+    source.write_bytes(os.urandom(3 * chunk + 123))
+    assert copy_file_durably(source, dest) == 3 * chunk + 123
+    assert dest.read_bytes() == source.read_bytes()
+    assert started == [(0, chunk), (chunk, chunk), (2 * chunk, chunk), (3 * chunk, 123)]
+
+
+def test_start_writeback_on_a_file_and_on_a_pipe(tmp_path: Path) -> None:
+    with (tmp_path / "file").open("wb") as out:
+        out.write(b"x" * 8192)
+        out.flush()
+        assert start_writeback(out.fileno(), 0, 8192) is True  # Linux: sync_file_range
+        assert start_writeback(out.fileno(), 0, 0) is False  # nothing to write
+    read_end, write_end = os.pipe()
+    try:
+        assert start_writeback(write_end, 0, 1) is False  # refused (ESPIPE): the fsync writes
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert (tmp_path / "file").read_bytes() == b"x" * 8192
 
 
 def test_copy_file_durably_replaces_existing_and_copies_empty(tmp_path: Path) -> None:
