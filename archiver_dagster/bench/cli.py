@@ -1,8 +1,9 @@
 """`python -m archiver_dagster.bench`: archive generated datasets end to end and report figures.
 
 The local stack (SciCat simulator, moto S3 server, LTS and scratch folders) lives in a temporary
-folder on a real disk (tmpfs is refused). Each run archives a freshly uploaded dataset in its own
-worker process (`bench.worker`), sampled for peak RSS; uploads are not timed.
+folder on a real disk (tmpfs is refused). Each run archives a dataset freshly uploaded to a freshly
+started S3 server, in its own worker process (`bench.worker`), sampled for peak RSS; uploads are
+not timed.
 """
 
 import argparse
