@@ -245,17 +245,24 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
     return True
 
 
+def small_big_big_small(stack: LocalStack, pid: str) -> dict[str, bytes]:
+    """Uploads a.bin, big_1.bin, big_2.bin (streamed, not prefetched), z.bin; returns them."""
+    big = os.urandom(PREFETCH_MAX_BYTES + 1)
+    contents = {"a.bin": b"a", "big_1.bin": big, "big_2.bin": big[::-1], "z.bin": b"z"}
+    put_raw(stack, pid, contents)
+    return contents
+
+
 def test_open_raw_files_opens_a_large_object_shortly_before_its_turn(
     stack: LocalStack, unique_pid: Callable[[], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pid = unique_pid()
-    big = os.urandom(PREFETCH_MAX_BYTES + 1)
-    contents = {"a.bin": b"a", "big_1.bin": big, "big_2.bin": big[::-1], "z.bin": b"z"}
-    put_raw(stack, pid, contents)
+    contents = small_big_big_small(stack, pid)
+    big = contents["big_1.bin"]
     monkeypatch.setattr(landing_zone_module, "OPEN_AHEAD_BYTES", MIB)
     zone = landing_zone(stack, download_concurrency=4)
     opened, _ = recording_get_objects(zone, monkeypatch)
-    order = ["a.bin", "big_1.bin", "big_2.bin", "z.bin"]
+    order = list(contents)
     read: list[bytes] = []
     for stream in zone.open_raw_files(pid, [(p, len(contents[p])) for p in order]):
         if order[len(read)] != "big_1.bin":
@@ -276,9 +283,7 @@ def test_open_raw_files_closes_what_it_opened_when_the_reader_stops_early(
     stack: LocalStack, unique_pid: Callable[[], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pid = unique_pid()
-    big = os.urandom(PREFETCH_MAX_BYTES + 1)
-    contents = {"a.bin": b"a", "big_1.bin": big, "big_2.bin": big[::-1], "b.bin": b"b"}
-    put_raw(stack, pid, contents)
+    contents = small_big_big_small(stack, pid)
     zone = landing_zone(stack, download_concurrency=4)
     opened, bodies = recording_get_objects(zone, monkeypatch)
     # Closing must not rely on the garbage collector (a traceback can keep a stream alive).
