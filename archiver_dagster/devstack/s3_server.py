@@ -63,12 +63,16 @@ class S3Server(StartStop):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for_port(self.host, self.port, 30.0, self._process)
-        client = self.client()
-        for bucket in buckets:
-            client.create_bucket(
-                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
-            )
+        try:
+            wait_for_port(self.host, self.port, 30.0, self._process)
+            client = self.client()
+            for bucket in buckets:
+                client.create_bucket(
+                    Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+                )
+        except BaseException:
+            self.stop()  # never leave a server running that nobody owns
+            raise
         return self
 
     def client(self) -> BaseClient:

@@ -1,6 +1,9 @@
 """The local S3 server process: starts, serves, refuses a second start, stops."""
 
+import socket
+
 import pytest
+from botocore.exceptions import ClientError
 
 from archiver_dagster.devstack.s3_server import S3Server
 
@@ -16,3 +19,15 @@ def test_second_start_is_refused_and_stop_ends_the_process() -> None:
     finally:
         server.stop()
     assert process is not None and process.poll() is not None
+
+
+def test_a_failed_start_leaves_no_server_running() -> None:
+    server = S3Server()
+    try:
+        with pytest.raises(ClientError, match="InvalidBucketName"):
+            server.start(("b",))  # too short for a bucket name
+        assert server._process is None
+    finally:
+        server.stop()  # had the start not failed
+    with socket.socket() as probe:  # the port is free again: the process has ended
+        probe.bind((server.host, server.port))
