@@ -135,7 +135,12 @@ def test_encoded_key_round_trips_and_has_no_slash(pid: str) -> None:
 
 @given(st.one_of(LIKELY_PIDS, ANY_PIDS))
 def test_accepted_pid_has_only_safe_segments(pid: str) -> None:
-    assume(accepted(pid))
-    assert pid == pid.strip()
-    assert "\\" not in pid
-    assert all(segment not in ("", ".", "..") for segment in pid.split("/"))
+    # Stated as "unsafe => rejected" rather than filtering for accepted PIDs: only ~28 % of
+    # these inputs are accepted, and filtering that many failed Hypothesis' health check.
+    unsafe = (
+        pid != pid.strip()
+        or "\\" in pid
+        or any(segment in ("", ".", "..") for segment in pid.split("/"))
+    )
+    if unsafe:
+        assert not accepted(pid)
