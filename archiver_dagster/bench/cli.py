@@ -50,6 +50,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--overhead-repeat", type=int, default=3, help="tiny runs per executor")
     parser.add_argument("--workdir", type=Path, default=None, help="parent of the temp folder")
+    parser.add_argument(
+        "--dagster-home-parent",
+        type=Path,
+        default=None,
+        help="parent of DAGSTER_HOME (default: the temp folder); e.g. /dev/shm keeps the sqlite"
+        " storage's commits off the data disk, as Dagster's Postgres on its own host would",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     return parser.parse_args(argv)
@@ -113,11 +120,16 @@ def archive_runs(
     return runs, s3_floor
 
 
-def benchmark(root: Path, args: argparse.Namespace) -> dict[str, Any]:
+def benchmark(root: Path, home_root: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Runs every requested shape and the overhead runs under `root`; returns the figures."""
-    home = prepare_dagster_home(root / "dagster_home")
+    home = prepare_dagster_home(home_root / "dagster_home")
     os.environ["DAGSTER_HOME"] = str(home)
-    results: dict[str, Any] = {"settings": vars(args) | {"workdir": str(root)}, "shapes": {}}
+    settings = vars(args) | {
+        "workdir": str(root),
+        "dagster_home_parent": str(home_root),
+        "dagster_home_filesystem": procfs.filesystem_type(home_root),
+    }
+    results: dict[str, Any] = {"settings": settings, "shapes": {}}
     with LocalStack(root / "stack") as stack:
         os.environ.update(stack.env())
         os.environ["ARCHIVER_TARGET_SIZE_GB"] = str(args.target_size_gb)
@@ -159,7 +171,7 @@ def print_report(results: dict[str, Any]) -> None:
     say(
         f"checksum {settings['checksum']}, target size {settings['target_size_gb']} GB, "
         f"executor {settings['executor']}, pools {results['pools']}, medians of "
-        f"{settings['repeat']}"
+        f"{settings['repeat']}, Dagster storage on {settings['dagster_home_filesystem']}"
     )
     say(report.format_floor(results["floor"]))
     for name, summary in results["shapes"].items():
@@ -187,14 +199,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"{parent} is on {fs_type}: pass --workdir on a real disk")
         return 2
     root = Path(tempfile.mkdtemp(prefix="archiver-bench-", dir=parent))
+    home_root = root
+    if args.dagster_home_parent is not None:
+        home_root = Path(tempfile.mkdtemp(prefix="archiver-bench-", dir=args.dagster_home_parent))
     if not args.json:
         say(f"work folder {root} ({fs_type}); landing zone in the moto server's process")
     try:
-        results = benchmark(root, args)
+        results = benchmark(root, home_root, args)
         results["filesystem"] = fs_type
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
+            shutil.rmtree(home_root, ignore_errors=True)
     if args.json:
         sys.stdout.write(json.dumps(results, indent=2) + "\n")
     else:
