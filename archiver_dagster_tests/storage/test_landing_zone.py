@@ -2,7 +2,6 @@
 
 import io
 import os
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +18,7 @@ from archiver_dagster.storage.landing_zone import (
     LandingZoneResource,
 )
 from archiver_dagster.storage.s3_clients import shared_client
+from archiver_dagster_tests.helpers import wait_until
 
 PREFIX = "openem-network"
 MIB = 1024 * 1024
@@ -236,15 +236,6 @@ def recording_get_objects(
     return opened, bodies
 
 
-def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 def small_big_big_small(stack: LocalStack, pid: str) -> dict[str, bytes]:
     """Uploads a.bin, big_1.bin, big_2.bin (streamed, not prefetched), z.bin; returns them."""
     big = os.urandom(PREFETCH_MAX_BYTES + 1)
@@ -273,7 +264,7 @@ def test_open_raw_files_opens_a_large_object_shortly_before_its_turn(
         while len(big) - len(data) > MIB:
             assert "big_2.bin" not in opened
             data += stream.read(MIB // 2)
-        assert wait_until(lambda: "big_2.bin" in opened)
+        wait_until(lambda: "big_2.bin" in opened, 10, "big_2.bin's GET")
         read.append(data + stream.read())
     assert read == [contents[p] for p in order]
     assert sorted(opened) == sorted(order)
@@ -290,7 +281,8 @@ def test_open_raw_files_closes_what_it_opened_when_the_reader_stops_early(
     monkeypatch.setattr(landing_zone_module._NearEndBody, "__del__", lambda self: None)
     streams = zone.open_raw_files(pid, [(p, len(contents[p])) for p in contents])
     assert next(streams).read() == b"a"
-    assert wait_until(lambda: "big_1.bin" in opened)  # opened ahead: a.bin needed no waiting
+    # Opened ahead: a.bin needed no waiting.
+    wait_until(lambda: "big_1.bin" in opened, 10, "big_1.bin's GET")
     streams.close()
     assert "big_2.bin" not in opened  # big_1 was never read, so its successor never opened
     assert len(bodies) == len(opened) >= 2
