@@ -210,7 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
-            shutil.rmtree(home_root, ignore_errors=True)
+            if home_root != root:
+                shutil.rmtree(home_root, ignore_errors=True)
     if args.json:
         sys.stdout.write(json.dumps(results, indent=2) + "\n")
     else:
