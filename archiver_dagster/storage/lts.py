@@ -3,6 +3,7 @@
 import os
 import shutil
 import time
+from collections import deque
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -13,11 +14,13 @@ from archiver_dagster.errors import ArchiverSystemError, LtsFullError
 from archiver_dagster.settings import parse_setting
 from archiver_dagster.storage.direct_read import DirectFileReader, drop_page_cache
 from archiver_dagster.storage.layout import DatasetLayout
-from archiver_dagster.storage.writeback import start_writeback
+from archiver_dagster.storage.writeback import start_writeback, write_back_and_evict
 
 PARTIAL_SUFFIX = ".partial"
 # Bytes per copy_file_range call, each followed by starting its write-back.
 COPY_CHUNK_BYTES = 16 * 1024 * 1024
+# Steps whose write-back may still run before the oldest is waited for and evicted.
+COPY_STEPS_IN_FLIGHT = 4
 
 
 class LtsError(ArchiverSystemError):
@@ -33,30 +36,49 @@ def fsync_directory(path: Path) -> None:
         os.close(fd)
 
 
-def copy_file_durably(source: Path, dest: Path) -> int:
-    """Copies with the kernel's `copy_file_range`, fsyncs, renames into place; returns bytes.
+def _copy_in_steps(source: Path, dest: Path) -> tuple[int, int]:
+    """Copies `source` to `dest` step by step and fsyncs; returns (bytes copied, bytes missing).
 
-    The copy lands as `dest.partial` first, so a crash never leaves a truncated file under the
-    final name. It goes in `COPY_CHUNK_BYTES` steps, and the write-back of each step starts
-    right away, so the device writes while the kernel copies the next step instead of all at the
-    final `fsync` (1 GiB on the development disk: 0.96 -> 0.57 s, docs/performance.md).
+    The write-back of each step starts right away; once `COPY_STEPS_IN_FLIGHT` newer steps are
+    under way, the step is waited for and its pages evicted, so the copy reuses a few tens of
+    MiB of page cache instead of taking fresh memory for the whole file.
     """
-    partial = dest.with_name(dest.name + PARTIAL_SUFFIX)
     copied = 0
-    with source.open("rb") as src, partial.open("wb") as out:
+    in_flight: deque[tuple[int, int]] = deque()
+    with source.open("rb") as src, dest.open("wb") as out:
         remaining = os.fstat(src.fileno()).st_size
         while remaining > 0:
             step = os.copy_file_range(src.fileno(), out.fileno(), min(remaining, COPY_CHUNK_BYTES))
             if step == 0:
                 break
             start_writeback(out.fileno(), copied, step)
+            in_flight.append((copied, step))
+            if len(in_flight) > COPY_STEPS_IN_FLIGHT:
+                write_back_and_evict(out.fileno(), *in_flight.popleft())
             copied += step
             remaining -= step
         out.flush()
         os.fsync(out.fileno())
-    if remaining:
+    return copied, remaining
+
+
+def copy_file_durably(source: Path, dest: Path) -> int:
+    """Copies with the kernel's `copy_file_range`, fsyncs, renames into place; returns bytes.
+
+    The copy lands as `dest.partial` first, so a crash never leaves a truncated file under the
+    final name, and a failed copy removes it. It goes in `COPY_CHUNK_BYTES` steps, and the
+    write-back of each step starts right away, so the device writes while the kernel copies the
+    next step instead of all at the final `fsync` (1 GiB on the development disk: 0.96 -> 0.57
+    s, docs/performance.md); written steps are evicted as it goes (decision 28).
+    """
+    partial = dest.with_name(dest.name + PARTIAL_SUFFIX)
+    try:
+        copied, remaining = _copy_in_steps(source, partial)
+        if remaining:
+            raise LtsError(f"short copy of {source} to {partial}: {remaining} bytes missing")
+    except BaseException:
         partial.unlink(missing_ok=True)
-        raise LtsError(f"short copy of {source} to {partial}: {remaining} bytes missing")
+        raise
     partial.replace(dest)
     fsync_directory(dest.parent)
     return copied

@@ -1,5 +1,6 @@
 """The LTS share on a real folder: durable copy-in, free-space wait, read-back wait, cleanup."""
 
+import errno
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ from archiver_dagster.storage.lts import (
     LTSResource,
     copy_file_durably,
 )
-from archiver_dagster.storage.writeback import start_writeback
+from archiver_dagster.storage.writeback import start_writeback, write_back_and_evict
 
 PREFIX = "openem-network"
 PID = "20.500.12345/lts-test"
@@ -70,39 +71,57 @@ def test_copy_file_durably_copies_identically(tar: Path, tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.tar", "scratch"]  # no .partial
 
 
-def test_copy_file_durably_starts_the_writeback_of_every_chunk_in_order(
+def test_copy_file_durably_writes_back_every_step_and_evicts_all_but_the_last_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     chunk = 64 * 1024
     monkeypatch.setattr(lts_module, "COPY_CHUNK_BYTES", chunk)
-    started: list[tuple[int, int]] = []
+    monkeypatch.setattr(lts_module, "COPY_STEPS_IN_FLIGHT", 2)
+    calls: list[tuple[str, int, int]] = []
 
-    def record(fd: int, offset: int, length: int) -> bool:
+    def record_start(fd: int, offset: int, length: int) -> bool:
         assert os.fstat(fd).st_size == offset + length  # just copied, not yet flushed
-        started.append((offset, length))
+        calls.append(("start", offset, length))
         return start_writeback(fd, offset, length)
 
-    monkeypatch.setattr(lts_module, "start_writeback", record)
+    def record_evict(fd: int, offset: int, length: int) -> bool:
+        calls.append(("evict", offset, length))
+        return write_back_and_evict(fd, offset, length)
+
+    monkeypatch.setattr(lts_module, "start_writeback", record_start)
+    monkeypatch.setattr(lts_module, "write_back_and_evict", record_evict)
     source, dest = tmp_path / "source", tmp_path / "dest"
-    source.write_bytes(os.urandom(3 * chunk + 123))
-    assert copy_file_durably(source, dest) == 3 * chunk + 123
+    source.write_bytes(os.urandom(4 * chunk + 123))
+    assert copy_file_durably(source, dest) == 4 * chunk + 123
     assert dest.read_bytes() == source.read_bytes()
-    assert started == [(0, chunk), (chunk, chunk), (2 * chunk, chunk), (3 * chunk, 123)]
+    assert calls == [
+        ("start", 0, chunk),
+        ("start", chunk, chunk),
+        ("start", 2 * chunk, chunk),
+        ("evict", 0, chunk),  # two steps stay in flight
+        ("start", 3 * chunk, chunk),
+        ("evict", chunk, chunk),
+        ("start", 4 * chunk, 123),
+        ("evict", 2 * chunk, chunk),
+    ]  # the last two are flushed by the fsync, and evicted by `LTSResource.store`
 
 
-def test_start_writeback_on_a_file_and_on_a_pipe(tmp_path: Path) -> None:
-    with (tmp_path / "file").open("wb") as out:
-        out.write(b"x" * 8192)
-        out.flush()
-        assert start_writeback(out.fileno(), 0, 8192) is True  # Linux: sync_file_range
-        assert start_writeback(out.fileno(), 0, 0) is False  # nothing to write
-    read_end, write_end = os.pipe()
-    try:
-        assert start_writeback(write_end, 0, 1) is False  # refused (ESPIPE): the fsync writes
-    finally:
-        os.close(read_end)
-        os.close(write_end)
-    assert (tmp_path / "file").read_bytes() == b"x" * 8192
+def test_copy_file_durably_removes_the_partial_copy_on_a_write_back_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chunk = 64 * 1024
+    monkeypatch.setattr(lts_module, "COPY_CHUNK_BYTES", chunk)
+    monkeypatch.setattr(lts_module, "COPY_STEPS_IN_FLIGHT", 1)
+
+    def failing(fd: int, offset: int, length: int) -> bool:
+        raise OSError(errno.EIO, "write-back failed")
+
+    monkeypatch.setattr(lts_module, "write_back_and_evict", failing)
+    source, dest = tmp_path / "source", tmp_path / "dest"
+    source.write_bytes(os.urandom(3 * chunk))
+    with pytest.raises(OSError, match="write-back failed"):
+        copy_file_durably(source, dest)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["source"]
 
 
 def test_copy_file_durably_replaces_existing_and_copies_empty(tmp_path: Path) -> None:
