@@ -26,6 +26,7 @@ from archiver_dagster.devstack.demo import prepare_dagster_home
 from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.partitions import DATASETS
 from archiver_dagster.pools import apply_pool_limits, configured_pool_limits
+from archiver_dagster.settings import SETTINGS_BY_NAME
 
 RAM_FILESYSTEMS = {"tmpfs", "ramfs"}
 
@@ -43,7 +44,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--total-gib", type=float, default=2.0, help="dataset size (GiB)")
     parser.add_argument("--file-mib", type=float, default=None, help="override the file size")
     parser.add_argument("--repeat", type=int, default=3, help="runs per shape (median)")
-    parser.add_argument("--target-size-gb", default="1.1", help="ARCHIVER_TARGET_SIZE_GB")
+    parser.add_argument(
+        "--target-size-gb",
+        default=SETTINGS_BY_NAME["ARCHIVER_TARGET_SIZE_GB"].default,
+        help="ARCHIVER_TARGET_SIZE_GB (default: the archiver's, one datablock up to that size)",
+    )
     parser.add_argument("--checksum", default="md5", help="ARCHIVER_CHECKSUM_ALG")
     parser.add_argument(
         "--executor", choices=EXECUTORS, default="in_process", help="default: the code location's"
