@@ -23,7 +23,7 @@ def on_real_disk(path: Path) -> bool:
 
 needs_disk = pytest.mark.skipif(
     not on_real_disk(Path(os.environ.get("TMPDIR", "/tmp"))),
-    reason="O_DIRECT and block-layer accounting need a real disk",
+    reason="needs a disk-backed filesystem (O_DIRECT, block-layer accounting, write-back)",
 )
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from archiver_dagster.storage import writeback
 from archiver_dagster.storage.writeback import start_writeback, write_back_and_evict
+from archiver_dagster_tests.storage.test_lts_readback import needs_disk
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mmap.restype = ctypes.c_void_p
@@ -46,6 +47,7 @@ def written_file(path: Path, size: int) -> None:
     path.write_bytes(os.urandom(size))  # dirty in the page cache, not yet written back
 
 
+@needs_disk  # tmpfs pages are the file itself: nothing to write back or evict
 def test_write_back_and_evict_drops_only_the_range_once_written(tmp_path: Path) -> None:
     # MiB-aligned, as the copy's steps are: the page cache may hold a file in folios of up to
     # 2 MiB, and a folio reaching outside the range is kept.
