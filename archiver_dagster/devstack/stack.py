@@ -10,6 +10,8 @@ SCICAT_USER = "archiver"
 SCICAT_PASSWORD = "archiver-password"
 LANDING_ZONE_BUCKET = "landingzone"
 RETRIEVAL_BUCKET = "retrieval"
+# The buckets the S3 server is started with, and restarted with.
+BUCKETS = (LANDING_ZONE_BUCKET, RETRIEVAL_BUCKET)
 
 
 class LocalStack(StartStop):
@@ -39,7 +41,7 @@ class LocalStack(StartStop):
         self.scratch_root.mkdir(parents=True, exist_ok=True)
         try:
             self.scicat.start()
-            self.s3.start(buckets=(LANDING_ZONE_BUCKET, RETRIEVAL_BUCKET))
+            self.s3.start(buckets=BUCKETS)
         except BaseException:
             self.stop()
             raise
@@ -48,7 +50,7 @@ class LocalStack(StartStop):
     def restart_s3(self) -> None:
         """Restarts the S3 server empty, on the same port, with its buckets created again."""
         self.s3.stop()
-        self.s3.start(buckets=(LANDING_ZONE_BUCKET, RETRIEVAL_BUCKET))
+        self.s3.start(buckets=BUCKETS)
 
     def stop(self) -> None:
         """Stops both servers (idempotent); folders are left for inspection."""
