@@ -71,12 +71,18 @@ def test_copy_file_durably_copies_identically(tar: Path, tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.tar", "scratch"]  # no .partial
 
 
+def small_copy_steps(monkeypatch: pytest.MonkeyPatch, in_flight: int) -> int:
+    """Makes `copy_file_durably` copy in 64 KiB steps, `in_flight` left unevicted; the step."""
+    chunk = 64 * 1024
+    monkeypatch.setattr(lts_module, "COPY_CHUNK_BYTES", chunk)
+    monkeypatch.setattr(lts_module, "COPY_STEPS_IN_FLIGHT", in_flight)
+    return chunk
+
+
 def test_copy_file_durably_writes_back_every_step_and_evicts_all_but_the_last_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    chunk = 64 * 1024
-    monkeypatch.setattr(lts_module, "COPY_CHUNK_BYTES", chunk)
-    monkeypatch.setattr(lts_module, "COPY_STEPS_IN_FLIGHT", 2)
+    chunk = small_copy_steps(monkeypatch, in_flight=2)
     calls: list[tuple[str, int, int]] = []
 
     def record_start(fd: int, offset: int, length: int) -> bool:
@@ -109,9 +115,7 @@ def test_copy_file_durably_writes_back_every_step_and_evicts_all_but_the_last_in
 def test_copy_file_durably_removes_the_partial_copy_on_a_write_back_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    chunk = 64 * 1024
-    monkeypatch.setattr(lts_module, "COPY_CHUNK_BYTES", chunk)
-    monkeypatch.setattr(lts_module, "COPY_STEPS_IN_FLIGHT", 1)
+    chunk = small_copy_steps(monkeypatch, in_flight=1)
 
     def failing(fd: int, offset: int, length: int) -> bool:
         raise OSError(errno.EIO, "write-back failed")
