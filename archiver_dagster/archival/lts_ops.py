@@ -37,12 +37,21 @@ def fan_out_datablocks(
 def wait_for_lts_space(
     context: OpExecutionContext, datablock: DatablockManifest, lts: LTSResource
 ) -> DatablockManifest:
-    """Waits until the datablock fits on the LTS above the free-space margin (one at a time)."""
+    """Waits until the datablock fits on the LTS above the free-space margin, then reserves it.
+
+    One at a time (pool `lts_free_space`), and the space is taken before the next check: two
+    datablocks never both count the same free space.
+    """
     if datablock.scratch_path is None:
         return datablock  # already on the LTS
     with classified_failures():
-        waited = lts.wait_for_room(datablock.packed_size)
-    context.add_output_metadata({"waited_seconds": round(waited, 3)})
+        waited, reserved = lts.reserve_room(datablock.archive_id, datablock.packed_size)
+    if not reserved:
+        context.log.warning(
+            f"{lts.root} cannot allocate ahead: {datablock.archive_id} takes its space as it is "
+            "copied, and concurrent copies may together break the free-space margin"
+        )
+    context.add_output_metadata({"waited_seconds": round(waited, 3), "space_reserved": reserved})
     return datablock
 
 

@@ -14,6 +14,7 @@ from archiver_dagster.errors import ArchiverSystemError, LtsFullError
 from archiver_dagster.settings import parse_setting
 from archiver_dagster.storage.direct_read import DirectFileReader, drop_page_cache
 from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.preallocate import allocated_bytes, preallocate
 from archiver_dagster.storage.writeback import start_writeback, write_back_and_evict
 
 PARTIAL_SUFFIX = ".partial"
@@ -36,16 +37,23 @@ def fsync_directory(path: Path) -> None:
         os.close(fd)
 
 
+def partial_path(dest: Path) -> Path:
+    """Where a copy to `dest` is written until it is complete (and its space is reserved)."""
+    return dest.with_name(dest.name + PARTIAL_SUFFIX)
+
+
 def _copy_in_steps(source: Path, dest: Path) -> tuple[int, int]:
     """Copies `source` to `dest` step by step and fsyncs; returns (bytes copied, bytes missing).
 
     The write-back of each step starts right away; once `COPY_STEPS_IN_FLIGHT` newer steps are
     under way, the step is waited for and its pages evicted, so the copy reuses a few tens of
-    MiB of page cache instead of taking fresh memory for the whole file.
+    MiB of page cache instead of taking fresh memory for the whole file. An existing `dest` (the
+    space reserved for this copy) is written over from its start, not truncated first, and cut
+    to the copy's size at the end.
     """
     copied = 0
     in_flight: deque[tuple[int, int]] = deque()
-    with source.open("rb") as src, dest.open("wb") as out:
+    with source.open("rb") as src, dest.open("r+b" if dest.exists() else "wb") as out:
         remaining = os.fstat(src.fileno()).st_size
         while remaining > 0:
             step = os.copy_file_range(src.fileno(), out.fileno(), min(remaining, COPY_CHUNK_BYTES))
@@ -57,6 +65,7 @@ def _copy_in_steps(source: Path, dest: Path) -> tuple[int, int]:
                 write_back_and_evict(out.fileno(), *in_flight.popleft())
             copied += step
             remaining -= step
+        out.truncate(copied)  # a reservation larger than the copy leaves no tail behind
         out.flush()
         os.fsync(out.fileno())
     return copied, remaining
@@ -71,7 +80,7 @@ def copy_file_durably(source: Path, dest: Path) -> int:
     next step instead of all at the final `fsync` (1 GiB on the development disk: 0.96 -> 0.57
     s, docs/performance.md); written steps are evicted as it goes (decision 28).
     """
-    partial = dest.with_name(dest.name + PARTIAL_SUFFIX)
+    partial = partial_path(dest)
     try:
         copied, remaining = _copy_in_steps(source, partial)
         if remaining:
@@ -155,6 +164,40 @@ class LTSResource(ConfigurableResource):
             time.sleep(min(delay, max(self.free_space_timeout_s - waited, 0.0)))
             delay = min(delay * 2, max_poll_s)
         return time.monotonic() - start
+
+    def reserve_room(self, archive_id: str, size: int) -> tuple[float, bool]:
+        """Waits until `size` bytes fit above the margin, then takes them at once.
+
+        The space is taken by allocating the copy's `.partial` file at full size, so the next
+        datablock's check (in this run or another, on this host or another) sees it gone even
+        before the copy has written a byte: without it, two datablocks checked before either
+        was copied could together break the margin or fill the share. Space this datablock
+        already holds (a reservation of an earlier attempt) counts as its own. Returns (seconds
+        waited, whether the filesystem could reserve; if not, the copy takes the space as it
+        writes, and concurrent copies can overcommit it).
+        """
+        partial = partial_path(self.path_of(archive_id))
+        try:
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            created = not partial.exists()
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise LtsError(f"cannot reserve {size} bytes at {partial}: {error}") from error
+        try:
+            held = min(allocated_bytes(fd), size)
+            waited = self.wait_for_room(size - held)
+            reserved = preallocate(fd, size)
+            if not reserved and created:
+                partial.unlink()  # nothing held: the copy creates the file itself
+        except BaseException as error:
+            if created:
+                partial.unlink(missing_ok=True)
+            if isinstance(error, OSError):  # ENOSPC: the space went elsewhere meanwhile
+                raise LtsError(f"cannot reserve {size} bytes at {partial}: {error}") from error
+            raise
+        finally:
+            os.close(fd)
+        return waited, reserved
 
     def store(self, source: Path, archive_id: str) -> Path:
         """Copies a tar to its place on the LTS, durably; returns the LTS path."""

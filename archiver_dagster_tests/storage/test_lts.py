@@ -1,5 +1,6 @@
 """The LTS share on a real folder: durable copy-in, free-space wait, read-back wait, cleanup."""
 
+import ctypes
 import errno
 import os
 import re
@@ -16,6 +17,7 @@ import pytest
 from archiver_dagster.errors import LtsFullError
 from archiver_dagster.partitions import MAX_PID_LENGTH
 from archiver_dagster.storage import lts as lts_module
+from archiver_dagster.storage import preallocate as preallocate_module
 from archiver_dagster.storage.layout import DatasetLayout
 from archiver_dagster.storage.lts import (
     PARTIAL_SUFFIX,
@@ -201,6 +203,82 @@ def test_wait_for_room_gives_up_after_timeout(root: Path) -> None:
     message = str(info.value)
     assert message.startswith(f"LTS {root} has ")
     assert "writing 4096 bytes would break the 99.999% margin (waited 1 s)" in message
+
+
+MIB = 1024 * 1024
+RESERVED_BYTES = 128 * MIB
+
+
+def margin_leaving(root: Path, room: int) -> str:
+    """A free-space percentage that leaves `room` bytes above the margin on `root` now."""
+    usage = shutil.disk_usage(root)
+    return f"{(usage.free - room) / usage.total * 100:.9f}"
+
+
+def test_reserve_room_takes_the_space_before_anything_is_copied(root: Path) -> None:
+    archive_id = DatasetLayout(PREFIX, PID).archive_id(0)
+    waited, reserved = lts(root).reserve_room(archive_id, RESERVED_BYTES)
+    partial = root / (archive_id + PARTIAL_SUFFIX)
+    assert reserved and waited < 0.5
+    assert partial.stat().st_size == RESERVED_BYTES
+    assert partial.stat().st_blocks * 512 >= RESERVED_BYTES
+
+
+def test_a_second_datablock_does_not_count_the_space_the_first_reserved(root: Path) -> None:
+    # Room for 1.5 datablocks: without the reservation both checks would pass.
+    percentage = margin_leaving(root, RESERVED_BYTES * 3 // 2)
+    resource = lts(root, free_space_percentage=percentage, free_space_timeout_s=0)
+    layout = DatasetLayout(PREFIX, PID)
+    assert resource.reserve_room(layout.archive_id(0), RESERVED_BYTES)[1]
+    with pytest.raises(LtsFullError, match=f"writing {RESERVED_BYTES} bytes would break"):
+        resource.reserve_room(layout.archive_id(1), RESERVED_BYTES)
+    assert not (root / (layout.archive_id(1) + PARTIAL_SUFFIX)).exists()
+    # A retry of the first counts what it already holds: it needs no more room.
+    assert resource.reserve_room(layout.archive_id(0), RESERVED_BYTES)[1]
+
+
+def test_store_writes_over_its_reservation_and_cuts_it_to_the_copy(
+    root: Path, tmp_path: Path
+) -> None:
+    archive_id = DatasetLayout(PREFIX, PID).archive_id(0)
+    source = tmp_path / "block.tar"
+    data = os.urandom(3 * MIB + 17)
+    source.write_bytes(data)
+    resource = lts(root)
+    assert resource.reserve_room(archive_id, 8 * MIB)[1]
+    stored = resource.store(source, archive_id)
+    assert stored.read_bytes() == data
+    assert not (root / (archive_id + PARTIAL_SUFFIX)).exists()
+
+
+def test_without_allocation_ahead_nothing_is_reserved_and_the_copy_still_works(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unsupported(fd: int, mode: int, offset: int, length: int) -> int:
+        ctypes.set_errno(errno.EOPNOTSUPP)
+        return -1
+
+    monkeypatch.setattr(preallocate_module, "_fallocate", unsupported)
+    archive_id = DatasetLayout(PREFIX, PID).archive_id(0)
+    resource = lts(root)
+    assert resource.reserve_room(archive_id, 8 * MIB) == (pytest.approx(0, abs=0.5), False)
+    assert not (root / (archive_id + PARTIAL_SUFFIX)).exists()
+    source = tmp_path / "block.tar"
+    source.write_bytes(b"x" * 1000)
+    assert resource.store(source, archive_id).read_bytes() == b"x" * 1000
+
+
+def test_preallocate_reports_a_full_filesystem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(fd: int, mode: int, offset: int, length: int) -> int:
+        ctypes.set_errno(errno.ENOSPC)
+        return -1
+
+    monkeypatch.setattr(preallocate_module, "_fallocate", full)
+    with (tmp_path / "f").open("wb") as out, pytest.raises(OSError) as info:
+        preallocate_module.preallocate(out.fileno(), MIB)
+    assert info.value.errno == errno.ENOSPC
 
 
 def test_open_uncached_waits_for_a_file_that_appears(
