@@ -185,7 +185,7 @@ class LTSResource(ConfigurableResource):
             raise LtsError(f"cannot reserve {size} bytes at {partial}: {error}") from error
         try:
             held = min(allocated_bytes(fd), size)
-            waited = self.wait_for_room(size - held)
+            waited = self.wait_for_room(size - held) if held < size else 0.0
             reserved = preallocate(fd, size)
             if not reserved and created:
                 partial.unlink()  # nothing held: the copy creates the file itself

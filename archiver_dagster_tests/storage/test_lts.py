@@ -233,8 +233,10 @@ def test_a_second_datablock_does_not_count_the_space_the_first_reserved(root: Pa
     with pytest.raises(LtsFullError, match=f"writing {RESERVED_BYTES} bytes would break"):
         resource.reserve_room(layout.archive_id(1), RESERVED_BYTES)
     assert not (root / (layout.archive_id(1) + PARTIAL_SUFFIX)).exists()
-    # A retry of the first counts what it already holds: it needs no more room.
-    assert resource.reserve_room(layout.archive_id(0), RESERVED_BYTES)[1]
+    # A retry of the first counts what it already holds: it needs no more room, even with the
+    # share already below its margin.
+    below = lts(root, free_space_percentage=margin_leaving(root, -MIB), free_space_timeout_s=0)
+    assert below.reserve_room(layout.archive_id(0), RESERVED_BYTES) == (0.0, True)
 
 
 def test_store_writes_over_its_reservation_and_cuts_it_to_the_copy(
