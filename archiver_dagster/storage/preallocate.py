@@ -9,26 +9,15 @@ caller goes on without a reservation.
 import ctypes
 import errno
 import os
-from collections.abc import Callable
+
+from archiver_dagster.storage.libc import libc_function
 
 # What a file or system that cannot allocate ahead answers (an old kernel, NFS < 4.2, FUSE).
 _UNSUPPORTED = {errno.ENOSYS, errno.EOPNOTSUPP}
 
-_Fallocate = Callable[[int, int, int, int], int]
-
-
-def _load_fallocate() -> _Fallocate | None:
-    """The C library's `fallocate`, or None where there is none."""
-    try:
-        function = ctypes.CDLL(None, use_errno=True).fallocate
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
-    function.restype = ctypes.c_int
-    return function
-
-
-_fallocate = _load_fallocate()
+_fallocate = libc_function(
+    "fallocate", [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+)
 
 
 def preallocate(fd: int, length: int) -> bool:

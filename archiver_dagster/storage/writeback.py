@@ -9,7 +9,8 @@ error, so the caller's `fsync` would not report it again.
 import ctypes
 import errno
 import os
-from collections.abc import Callable
+
+from archiver_dagster.storage.libc import libc_function
 
 # <fcntl.h>
 SYNC_FILE_RANGE_WAIT_BEFORE = 1
@@ -18,21 +19,9 @@ SYNC_FILE_RANGE_WAIT_AFTER = 4
 # What a file or system that cannot do it answers (a pipe, an old kernel, an odd filesystem).
 _UNSUPPORTED = {errno.ENOSYS, errno.ESPIPE, errno.EINVAL, errno.EOPNOTSUPP}
 
-_SyncFileRange = Callable[[int, int, int, int], int]
-
-
-def _load_sync_file_range() -> _SyncFileRange | None:
-    """The C library's `sync_file_range`, or None where there is none."""
-    try:
-        function = ctypes.CDLL(None, use_errno=True).sync_file_range
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    function.restype = ctypes.c_int
-    return function
-
-
-_sync_file_range = _load_sync_file_range()
+_sync_file_range = libc_function(
+    "sync_file_range", [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+)
 
 
 def start_writeback(fd: int, offset: int, length: int) -> bool:
