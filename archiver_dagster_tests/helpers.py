@@ -1,5 +1,6 @@
 """Test helpers: materialize a dataset, run the failure sensor on a failed run, inspect stores."""
 
+import ctypes
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -127,3 +128,13 @@ def lts(stack: LocalStack, cls: type[LTSResource] = LTSResource, **fields: objec
         "wait_before_verify_s": 0,
     }
     return cls(**{**settings, **fields})
+
+
+def failing_libc_call(code: int) -> Callable[..., int]:
+    """A stand-in for a C library call (`storage.libc.libc_function`) failing with errno `code`."""
+
+    def call(*args: int) -> int:
+        ctypes.set_errno(code)
+        return -1
+
+    return call

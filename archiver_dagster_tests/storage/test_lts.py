@@ -1,6 +1,5 @@
 """The LTS share on a real folder: durable copy-in, free-space wait, read-back wait, cleanup."""
 
-import ctypes
 import errno
 import os
 import re
@@ -26,6 +25,7 @@ from archiver_dagster.storage.lts import (
     copy_file_durably,
 )
 from archiver_dagster.storage.writeback import start_writeback, write_back_and_evict
+from archiver_dagster_tests.helpers import failing_libc_call
 
 PREFIX = "openem-network"
 PID = "20.500.12345/lts-test"
@@ -256,11 +256,7 @@ def test_store_writes_over_its_reservation_and_cuts_it_to_the_copy(
 def test_without_allocation_ahead_nothing_is_reserved_and_the_copy_still_works(
     root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def unsupported(fd: int, mode: int, offset: int, length: int) -> int:
-        ctypes.set_errno(errno.EOPNOTSUPP)
-        return -1
-
-    monkeypatch.setattr(preallocate_module, "_fallocate", unsupported)
+    monkeypatch.setattr(preallocate_module, "_fallocate", failing_libc_call(errno.EOPNOTSUPP))
     archive_id = DatasetLayout(PREFIX, PID).archive_id(0)
     resource = lts(root)
     assert resource.reserve_room(archive_id, 8 * MIB) == (pytest.approx(0, abs=0.5), False)
@@ -273,11 +269,7 @@ def test_without_allocation_ahead_nothing_is_reserved_and_the_copy_still_works(
 def test_preallocate_reports_a_full_filesystem(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def full(fd: int, mode: int, offset: int, length: int) -> int:
-        ctypes.set_errno(errno.ENOSPC)
-        return -1
-
-    monkeypatch.setattr(preallocate_module, "_fallocate", full)
+    monkeypatch.setattr(preallocate_module, "_fallocate", failing_libc_call(errno.ENOSPC))
     with (tmp_path / "f").open("wb") as out, pytest.raises(OSError) as info:
         preallocate_module.preallocate(out.fileno(), MIB)
     assert info.value.errno == errno.ENOSPC

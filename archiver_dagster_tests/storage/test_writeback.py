@@ -10,6 +10,7 @@ import pytest
 
 from archiver_dagster.storage import writeback
 from archiver_dagster.storage.writeback import start_writeback, write_back_and_evict
+from archiver_dagster_tests.helpers import failing_libc_call
 from archiver_dagster_tests.storage.test_lts_readback import needs_disk
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -76,12 +77,7 @@ def test_write_back_and_evict_raises_an_io_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The wait consumes the file's error state, so a later fsync would not report it."""
-
-    def failing(fd: int, offset: int, length: int, flags: int) -> int:
-        ctypes.set_errno(errno.EIO)
-        return -1
-
-    monkeypatch.setattr(writeback, "_sync_file_range", failing)
+    monkeypatch.setattr(writeback, "_sync_file_range", failing_libc_call(errno.EIO))
     path = tmp_path / "file"
     written_file(path, 4096)
     with path.open("r+b") as handle, pytest.raises(OSError) as raised:
