@@ -1,13 +1,12 @@
 """HTTP client of the SciCat backend: login, datasets, (orig)datablocks, jobs; v3 and v4."""
 
-import json
 import time
 from collections.abc import Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -17,6 +16,7 @@ from archiver_dagster.scicat.models import (
     Datablock,
     Dataset,
     LifecycleUpdate,
+    LoginAnswer,
     OrigDatablock,
 )
 
@@ -93,6 +93,10 @@ class SciCatClient:
         """Closes the underlying HTTP connections."""
         self._session.close()
 
+    def login(self) -> None:
+        """Logs in now (otherwise the first request does); raises `SciCatError` if refused."""
+        self._login()
+
     def _login(self) -> str:
         response = self.send(
             "POST",
@@ -100,10 +104,10 @@ class SciCatClient:
             json_body={"username": self._username, "password": self._password},
             authenticated=False,
         )
-        token = response.json().get("access_token")
-        if not token:
-            raise SciCatError("SciCat login answered without an access_token")
-        expires_in = float(response.json().get("expires_in") or 3600)
+        answer = parse_answer(LoginAnswer, response)
+        token = answer.access_token
+        # The SDK's ReturnedAuthLoginDto always has expires_in; an hour if a backend omits it.
+        expires_in = answer.expires_in or 3600.0
         self._token = token
         # Renew a little early so a token never expires between check and use.
         self._token_expiry = time.monotonic() + max(expires_in - 30, expires_in / 2)
@@ -142,7 +146,9 @@ class SciCatClient:
                 continue
             break
         if response.status_code == 404:
-            raise SciCatNotFoundError(f"{method} {url}: not found", status=404)
+            raise SciCatNotFoundError(
+                f"{method} {url}: not found: {response.text[:300]}", status=404
+            )
         if response.status_code >= 400:
             raise SciCatError(
                 f"{method} {url} answered {response.status_code}: {response.text[:500]}",
@@ -159,7 +165,7 @@ class SciCatClient:
             response = self.send("GET", self._dataset_url(pid))
         except SciCatNotFoundError as error:
             raise DatasetNotFoundError(f"dataset {pid!r} does not exist in SciCat") from error
-        return Dataset.model_validate(response.json())
+        return parse_answer(Dataset, response)
 
     def update_lifecycle(self, pid: str, update: LifecycleUpdate) -> None:
         """Merges the given lifecycle fields into the dataset's lifecycle."""
@@ -169,18 +175,18 @@ class SciCatClient:
     def get_origdatablocks(self, pid: str) -> list[OrigDatablock]:
         """Returns the dataset's origdatablocks (the files the ingestor registered)."""
         response = self.send("GET", f"{self._dataset_url(pid)}/origdatablocks")
-        return _parse_list(OrigDatablock, response)
+        return parse_list(OrigDatablock, response)
 
     def get_datablocks(self, pid: str) -> list[Datablock]:
         """Returns the dataset's registered datablocks."""
         response = self.send("GET", f"{self._dataset_url(pid)}/datablocks")
-        return _parse_list(Datablock, response)
+        return parse_list(Datablock, response)
 
     def create_datablock(self, pid: str, datablock: CreateDatablock) -> Datablock:
         """Registers one datablock and returns it as stored (with its SciCat id)."""
         body = datablock.model_dump(by_alias=True, exclude_none=True, mode="json")
         response = self.send("POST", f"{self._dataset_url(pid)}/datablocks", json_body=body)
-        return Datablock.model_validate(response.json())
+        return parse_answer(Datablock, response)
 
     def delete_datablock(self, pid: str, datablock_id: str) -> None:
         """Deletes one datablock of the dataset; a datablock already gone is not an error."""
@@ -192,8 +198,40 @@ class SciCatClient:
             return
 
 
-def _parse_list(model: type[ModelT], response: requests.Response) -> list[ModelT]:
+def describe_validation_error(error: ValidationError, limit: int = 5) -> str:
+    """`loc: message` of the first `limit` problems, e.g. `0._id: Field required`."""
+    problems = [
+        f"{'.'.join(str(part) for part in item['loc']) or '(answer)'}: {item['msg']}"
+        for item in error.errors()[:limit]
+    ]
+    more = error.error_count() - len(problems)
+    return "; ".join(problems) + (f"; and {more} more" if more > 0 else "")
+
+
+def _endpoint(response: requests.Response) -> str:
+    return f"{response.request.method} {response.url}" if response.request else response.url
+
+
+def _json(response: requests.Response) -> Any:
     try:
-        return TypeAdapter(list[model]).validate_python(response.json())  # type: ignore[valid-type]
-    except (ValueError, json.JSONDecodeError) as error:
-        raise SciCatError(f"unexpected answer from {response.url}: {error}") from error
+        return response.json()
+    except ValueError as error:
+        raise SciCatError(f"{_endpoint(response)} answered no JSON: {error}") from error
+
+
+def parse_answer(model: type[ModelT], response: requests.Response) -> ModelT:
+    """The answer as `model`; `SciCatError` naming the endpoint and each missing or bad field."""
+    try:
+        return model.model_validate(_json(response))
+    except ValidationError as error:
+        detail = describe_validation_error(error)
+        raise SciCatError(f"unexpected answer from {_endpoint(response)}: {detail}") from error
+
+
+def parse_list(model: type[ModelT], response: requests.Response) -> list[ModelT]:
+    """The answer as a list of `model`; `SciCatError` naming the endpoint and the fields."""
+    try:
+        return TypeAdapter(list[model]).validate_python(_json(response))  # type: ignore[valid-type]
+    except ValidationError as error:
+        detail = describe_validation_error(error)
+        raise SciCatError(f"unexpected answer from {_endpoint(response)}: {detail}") from error

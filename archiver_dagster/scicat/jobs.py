@@ -5,9 +5,14 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from archiver_dagster.scicat.client import SciCatClient, SciCatError, quote_segment
+from archiver_dagster.scicat.client import (
+    SciCatClient,
+    parse_answer,
+    parse_list,
+    quote_segment,
+)
 
 
 class JobStatus(StrEnum):
@@ -59,30 +64,62 @@ class SciCatJob(BaseModel):
             raise ValueError(f"malformed datasetList: {error.errors()[0]['msg']}") from error
 
 
-def parse_job(data: dict[str, Any], api_version: int) -> SciCatJob:
-    """Reads a v3 or v4 job answer."""
-    if api_version == 4:
-        params = data.get("jobParams") or {}
+class JobAnswerV3(BaseModel):
+    """A v3 job as the backend answers it (SDK `OutputJobV3Dto`), reduced to what we read."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str
+    type: str
+    job_status_message: str | None = Field(default=None, alias="jobStatusMessage")
+    dataset_list: Any = Field(default=None, alias="datasetList")
+    job_result_object: dict[str, Any] | None = Field(default=None, alias="jobResultObject")
+
+    def job(self) -> SciCatJob:
+        """The dialect-neutral view; v3 keeps the status message in `jobResultObject.message`."""
+        result = self.job_result_object or {}
+        message = result.get("message")
         return SciCatJob(
-            id=str(data["id"]),
-            type=str(data.get("type", "")),
-            status=str(data.get("statusCode", "")),
-            message=data.get("statusMessage"),
-            dataset_list=params.get("datasetList") if isinstance(params, dict) else None,
-            result_object=data.get("jobResultObject"),
+            id=self.id,
+            type=self.type,
+            status=self.job_status_message or "",
+            message=message if isinstance(message, str) else None,
+            dataset_list=self.dataset_list,
+            result_object=self.job_result_object,
         )
-    result = data.get("jobResultObject")
-    return SciCatJob(
-        id=str(data["id"]),
-        type=str(data.get("type", "")),
-        status=str(data.get("jobStatusMessage", "")),
-        message=result.get("message") if isinstance(result, dict) else None,
-        dataset_list=data.get("datasetList"),
-        result_object=result,
-    )
 
 
-def _collection(client: SciCatClient) -> str:
+class JobAnswerV4(BaseModel):
+    """A v4 job as the backend answers it (SDK `JobClass`, `PartialOutputJobDto`)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str
+    type: str
+    status_code: str | None = Field(default=None, alias="statusCode")
+    status_message: str | None = Field(default=None, alias="statusMessage")
+    job_params: dict[str, Any] | None = Field(default=None, alias="jobParams")
+    job_result_object: dict[str, Any] | None = Field(default=None, alias="jobResultObject")
+
+    def job(self) -> SciCatJob:
+        """The dialect-neutral view; the dataset list is `jobParams.datasetList`."""
+        return SciCatJob(
+            id=self.id,
+            type=self.type,
+            status=self.status_code or "",
+            message=self.status_message,
+            dataset_list=(self.job_params or {}).get("datasetList"),
+            result_object=self.job_result_object,
+        )
+
+
+def job_answer_model(api_version: int) -> type[JobAnswerV3] | type[JobAnswerV4]:
+    """The answer model of the jobs API version in use."""
+    return JobAnswerV4 if api_version == 4 else JobAnswerV3
+
+
+def jobs_collection_url(client: SciCatClient) -> str:
+    """The jobs collection of the configured API: v3 `{prefix}/Jobs`, v4 `{prefix}/jobs`."""
     name = "jobs" if client.jobs_api_version == 4 else "Jobs"
     return f"{client.jobs_url}/{name}"
 
@@ -97,16 +134,15 @@ def list_jobs(
         if client.jobs_api_version == 4:
             where = {"type": job_type, "statusCode": status}
             params = {"filter": json.dumps({"where": where, "limits": limits})}
-            url = _collection(client)
+            url = jobs_collection_url(client)
         else:
             fields = {"type": job_type, "jobStatusMessage": status}
             params = {"fields": json.dumps(fields), "limits": json.dumps(limits)}
-            url = f"{_collection(client)}/fullquery"
-        page = client.send("GET", url, params=params).json()
-        if not isinstance(page, list):
-            raise SciCatError(f"GET {url} answered {type(page).__name__}, expected a list")
+            url = f"{jobs_collection_url(client)}/fullquery"
+        response = client.send("GET", url, params=params)
+        page = parse_list(job_answer_model(client.jobs_api_version), response)
         for item in page:
-            yield parse_job(item, client.jobs_api_version)
+            yield item.job()
         if len(page) < page_size:
             return
         skip += page_size
@@ -114,8 +150,8 @@ def list_jobs(
 
 def get_job(client: SciCatClient, job_id: str) -> SciCatJob:
     """One job by id."""
-    response = client.send("GET", f"{_collection(client)}/{quote_segment(job_id)}")
-    return parse_job(response.json(), client.jobs_api_version)
+    response = client.send("GET", f"{jobs_collection_url(client)}/{quote_segment(job_id)}")
+    return parse_answer(job_answer_model(client.jobs_api_version), response).job()
 
 
 def update_job(
@@ -139,4 +175,4 @@ def update_job(
             "jobStatusMessage": status.value,
             "jobResultObject": {"message": message, **(result_object or {})},
         }
-    client.send("PATCH", f"{_collection(client)}/{quote_segment(job_id)}", json_body=body)
+    client.send("PATCH", f"{jobs_collection_url(client)}/{quote_segment(job_id)}", json_body=body)

@@ -1,13 +1,15 @@
 """Pydantic models of the SciCat DTOs the archiver sends and reads.
 
 Request bodies forbid unknown fields, as the real backend does (HTTP 400), so that a typo fails
-in our own tests first. Responses ignore fields we do not use.
+in our own tests first. Responses ignore fields we do not use and require only the fields the
+archiver relies on; their names follow the backend's OpenAPI (the `scicat-sdk-py` response
+models), e.g. `_id` for (orig)datablocks, where Mongoose's `id` virtual may be absent.
 """
 
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 
 class ArchiveStatus(StrEnum):
@@ -48,10 +50,22 @@ class DataFile(_Response):
     perm: str | None = None
 
 
-class OrigDatablock(_Response):
-    """A SciCat origdatablock: the files the ingestor registered."""
+# The backend's OpenAPI names a document's identifier `_id`; some routes and versions add
+# Mongoose's `id` virtual. Either is accepted, `_id` first.
+DOCUMENT_ID = AliasChoices("_id", "id")
 
-    id: str
+
+class LoginAnswer(_Response):
+    """The answer of `POST /auth/login` (SDK `ReturnedAuthLoginDto`), reduced to the token."""
+
+    access_token: str = Field(min_length=1)
+    expires_in: float | None = Field(default=None, gt=0)
+
+
+class OrigDatablock(_Response):
+    """A SciCat origdatablock: the files the ingestor registered (SDK `OrigDatablock`)."""
+
+    id: str = Field(validation_alias=DOCUMENT_ID)
     dataset_id: str | None = Field(default=None, alias="datasetId")
     size: int = 0
     chk_alg: str | None = Field(default=None, alias="chkAlg")
@@ -59,9 +73,9 @@ class OrigDatablock(_Response):
 
 
 class Datablock(_Response):
-    """A SciCat datablock as stored: one archived tar file."""
+    """A SciCat datablock as stored: one archived tar file (SDK `Datablock`)."""
 
-    id: str
+    id: str = Field(validation_alias=DOCUMENT_ID)
     dataset_id: str | None = Field(default=None, alias="datasetId")
     archive_id: str = Field(alias="archiveId")
     size: int
@@ -89,8 +103,12 @@ class LifecycleUpdate(_Request):
     retrievable: bool | None = None
     archive_status_message: str | None = Field(default=None, alias="archiveStatusMessage")
     retrieve_status_message: str | None = Field(default=None, alias="retrieveStatusMessage")
-    archive_return_message: Any = Field(default=None, alias="archiveReturnMessage")
-    retrieve_return_message: Any = Field(default=None, alias="retrieveReturnMessage")
+    archive_return_message: dict[str, Any] | None = Field(
+        default=None, alias="archiveReturnMessage"
+    )
+    retrieve_return_message: dict[str, Any] | None = Field(
+        default=None, alias="retrieveReturnMessage"
+    )
     retrieve_integrity_check: bool | None = Field(default=None, alias="retrieveIntegrityCheck")
 
 
@@ -104,8 +122,14 @@ class DatasetLifecycle(_Response):
 
 
 class Dataset(_Response):
-    """The fields of a dataset the archiver reads."""
+    """The fields of a dataset the archiver reads (SDK `OutputDatasetObsoleteDto`)."""
 
     pid: str
     owner_group: str | None = Field(default=None, alias="ownerGroup")
     datasetlifecycle: DatasetLifecycle = Field(default_factory=DatasetLifecycle)
+
+    @field_validator("datasetlifecycle", mode="before")
+    @classmethod
+    def _absent_lifecycle_is_empty(cls, value: Any) -> Any:
+        """The lifecycle is optional in the backend's schema: `null` reads as an empty one."""
+        return {} if value is None else value

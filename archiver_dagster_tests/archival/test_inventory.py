@@ -16,7 +16,7 @@ TIME = "2024-01-01T00:00:00Z"
 
 def block(block_id: str, *files: dict) -> OrigDatablock:
     return OrigDatablock.model_validate(
-        {"id": block_id, "datasetId": "20.500.12345/x", "dataFileList": list(files)}
+        {"_id": block_id, "datasetId": "20.500.12345/x", "dataFileList": list(files)}
     )
 
 
