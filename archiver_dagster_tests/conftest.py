@@ -7,8 +7,28 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
+from archiver_dagster.devstack.scicat_sim.recording import observe_exchanges
 from archiver_dagster.devstack.seed import SampleFile, SciCatSeeder, sample_files, upload_files
 from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
+from archiver_dagster_tests.scicat_contract import ContractChecker
+
+
+@pytest.fixture(scope="session")
+def scicat_contract() -> Iterator[ContractChecker]:
+    """Checks every exchange with any SciCat simulator of the session against the SDK."""
+    checker = ContractChecker()
+    stop = observe_exchanges(checker)
+    yield checker
+    stop()
+
+
+@pytest.fixture(autouse=True)
+def _scicat_contract_holds(scicat_contract: ContractChecker) -> Iterator[None]:
+    """Fails a test during which the simulator received or sent anything the SDK forbids."""
+    scicat_contract.take()  # what arrived between tests belongs to no test
+    yield
+    problems = scicat_contract.take()
+    assert not problems, "SciCat contract broken:\n" + "\n".join(problems[:20])
 
 
 @pytest.fixture(scope="session")

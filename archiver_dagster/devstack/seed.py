@@ -79,7 +79,6 @@ class SciCatSeeder:
             f"/datasets/{quote(pid, safe='')}/origdatablocks",
             {
                 "size": sum(file.size for file in file_list),
-                "ownerGroup": SEED_OWNER_GROUP,
                 "dataFileList": [
                     {
                         "path": file.path,

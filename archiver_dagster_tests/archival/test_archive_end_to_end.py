@@ -10,7 +10,7 @@ from archiver_dagster_tests.helpers import archive, landing_zone_keys, lts_folde
 
 # Fields the backend adds to what we sent (ownership is inherited from the dataset).
 STORED_ONLY = {
-    "id",
+    "_id",
     "datasetId",
     "createdAt",
     "updatedAt",

@@ -10,7 +10,7 @@ from archiver_dagster_tests.helpers import (
     lts_folder,
 )
 
-VOLATILE = ("id", "createdAt", "updatedAt", "createdBy", "updatedBy")
+VOLATILE = ("_id", "createdAt", "updatedAt", "createdBy", "updatedBy")
 
 
 def registered(stack, pid):

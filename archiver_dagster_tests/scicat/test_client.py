@@ -1,7 +1,7 @@
 """The SciCat client over real HTTP against the simulator: auth, retries, errors, DTOs."""
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -31,82 +31,9 @@ from archiver_dagster.scicat.models import (
     LifecycleUpdate,
 )
 from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster_tests.scicat.conftest import TIME, MakeClient, seed
 
-TIME = "2024-01-01T00:00:00+00:00"
 LOGIN_PATH = "/api/v3/auth/login"
-
-MakeClient = Callable[..., SciCatClient]
-
-
-@pytest.fixture
-def make_client(stack: LocalStack) -> Iterator[MakeClient]:
-    """Clients on the simulator with fast retries; all closed after the test."""
-    clients: list[SciCatClient] = []
-
-    def make(**options: Any) -> SciCatClient:
-        settings: dict[str, Any] = {"timeout_s": 5.0, "retries": 3, "backoff_s": 0.01}
-        client = SciCatClient(
-            options.pop("endpoint", stack.scicat.url),
-            "/api/v3",
-            "/api/v3",
-            SCICAT_USER,
-            options.pop("password", SCICAT_PASSWORD),
-            **{**settings, **options},
-        )
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
-
-
-@pytest.fixture
-def client(make_client: MakeClient) -> SciCatClient:
-    return make_client()
-
-
-@pytest.fixture
-def short_tokens(stack: LocalStack) -> Iterator[None]:
-    """Tokens issued during the test live 1 s."""
-    previous = stack.scicat.token_ttl_s
-    stack.scicat.token_ttl_s = 1
-    try:
-        yield
-    finally:
-        stack.scicat.token_ttl_s = previous
-
-
-@pytest.fixture
-def dataset(stack: LocalStack, unique_pid: Callable[[], str]) -> str:
-    """A dataset with one origdatablock of two files; returns its PID."""
-    return seed(stack, unique_pid())
-
-
-def seed(stack: LocalStack, pid: str) -> str:
-    stack.scicat.seed_dataset(
-        {
-            "pid": pid,
-            "type": "raw",
-            "owner": "Owner",
-            "ownerGroup": "p-group",
-            "contactEmail": "owner@example.org",
-            "sourceFolder": "/data/x",
-            "creationTime": TIME,
-            "datasetName": "client test",
-        }
-    )
-    stack.scicat.seed_origdatablock(
-        pid,
-        {
-            "size": 30,
-            "dataFileList": [
-                {"path": "raw/a.bin", "size": 10, "time": TIME, "uid": "1000", "perm": "0644"},
-                {"path": "raw/b.bin", "size": 20, "time": TIME},
-            ],
-        },
-    )
-    return pid
 
 
 def body_of(request: RecordedRequest) -> dict[str, Any]:
@@ -304,7 +231,7 @@ def test_datablock_round_trip(stack: LocalStack, client: SciCatClient, dataset: 
 
     client.delete_datablock(dataset, first.id)
     assert [block.id for block in client.get_datablocks(dataset)] == [second.id]
-    assert [block["id"] for block in stack.scicat.datablocks(dataset)] == [second.id]
+    assert [block["_id"] for block in stack.scicat.datablocks(dataset)] == [second.id]
     client.delete_datablock(dataset, first.id)  # already gone: not an error
     client.delete_datablock("20.500.12345/no-such-dataset", second.id)  # nor this
     assert [block.id for block in client.get_datablocks(dataset)] == [second.id]

@@ -69,12 +69,21 @@ class DatasetRepository:
         with self._store.read() as state:
             return copy.deepcopy(self._dataset(state, pid))
 
-    def create(self, dto: CreateDatasetDto, user: str) -> Record:
-        """Stores a new dataset with a default lifecycle; 409 if its pid is taken."""
+    def first(self, skip: int, limit: int) -> list[Record]:
+        """Returns copies of datasets in creation order, paged."""
+        with self._store.read() as state:
+            return copy.deepcopy(list(state.datasets.values())[skip : skip + limit])
+
+    def create(self, dto: CreateDatasetDto, user: str, api_version: str = "v3") -> Record:
+        """Stores a new dataset with a default lifecycle; 409 if its pid is taken.
+
+        `version` records the API version the dataset was created through, as the backend does.
+        """
         record = dto.model_dump(mode="json", by_alias=True, exclude_none=True)
         pid = dto.pid or f"{PID_PREFIX}/{uuid.uuid4()}"
         lifecycle = _lifecycle_fields(dto.datasetlifecycle) if dto.datasetlifecycle else {}
         record.update(pid=pid, datasetlifecycle=LIFECYCLE_DEFAULTS | lifecycle, **_stamps(user))
+        record["version"] = api_version
         with self._store.write() as state:
             if pid in state.datasets:
                 raise ApiError(HTTPStatus.CONFLICT, f"Dataset with pid {pid} already exists")
@@ -95,19 +104,26 @@ class DatasetRepository:
             return copy.deepcopy(dataset)
 
     def update_lifecycle(self, pid: str, dto: LifecycleDto, user: str) -> Record:
-        """Merges only the given lifecycle fields; returns the updated dataset."""
+        """Merges only the given lifecycle fields; returns the updated lifecycle.
+
+        The answer is the lifecycle alone, as the backend's OpenAPI describes it
+        (SDK `UpdateDatasetLifecycleDto`); clients must not read a dataset from it.
+        """
         with self._store.write() as state:
             dataset = self._dataset(state, pid)
             dataset["datasetlifecycle"] = dataset.get("datasetlifecycle", {}) | _lifecycle_fields(
                 dto
             )
             _touch(dataset, user)
-            return copy.deepcopy(dataset)
+            return copy.deepcopy(dataset["datasetlifecycle"])
 
     def _block_record(self, dataset: Record, fields: Record, user: str) -> Record:
-        record: Record = {"id": str(uuid.uuid4()), "datasetId": dataset["pid"]}
+        # The backend's OpenAPI (SDK `Datablock`, `OrigDatablock`) names the identifier `_id`
+        # and has no `id`: the simulator answers `_id` only, so clients cannot rely on `id`.
+        record: Record = {"_id": str(uuid.uuid4()), "datasetId": dataset["pid"]}
         record["ownerGroup"] = dataset.get("ownerGroup")
         record["accessGroups"] = dataset.get("accessGroups", [])
+        record["isPublished"] = dataset.get("isPublished", False)
         record.update(fields)
         record.update(_stamps(user))
         return record
@@ -117,7 +133,7 @@ class DatasetRepository:
         fields = dto.model_dump(mode="json", by_alias=True, exclude_none=True)
         with self._store.write() as state:
             record = self._block_record(self._dataset(state, pid), fields, user)
-            state.origdatablocks[record["id"]] = record
+            state.origdatablocks[record["_id"]] = record
             return copy.deepcopy(record)
 
     def add_datablock(self, pid: str, dto: CreateDatablockDto, user: str) -> Record:
@@ -131,7 +147,7 @@ class DatasetRepository:
                     f"Datablock with archiveId {dto.archive_id} already exists",
                 )
             record = self._block_record(dataset, fields, user)
-            state.datablocks[record["id"]] = record
+            state.datablocks[record["_id"]] = record
             return copy.deepcopy(record)
 
     def origdatablocks(self, pid: str, *, must_exist: bool = True) -> list[Record]:

@@ -16,8 +16,21 @@ def view_v4(job: Record) -> Record:
     return dict(job)
 
 
+def listed_v4(job: Record) -> Record:
+    """The v4 view of a job as `GET /jobs` and `GET /jobs/{id}` answer it.
+
+    The backend's OpenAPI (SDK `PartialOutputJobDto`) requires `datasets` and `datasetDetails`
+    there; they are filled only when jobs are joined with their datasets, so they are empty.
+    """
+    view = {k: v for k, v in job.items() if k not in ("accessGroups", "isPublished")}
+    return view | {"datasets": [], "datasetDetails": []}
+
+
 def view_v3(job: Record) -> Record:
-    """Returns the v3 view of a stored job, mapped as the backend's v3 compatibility layer does."""
+    """Returns the v3 view of a stored job, mapped as the backend's v3 compatibility layer does.
+
+    Its fields are exactly those of the OpenAPI's `OutputJobV3Dto`.
+    """
     params = dict(job["jobParams"])
     dataset_list = params.pop("datasetList", [])
     execution_time = params.pop("executionTime", None)
@@ -30,9 +43,6 @@ def view_v3(job: Record) -> Record:
         "jobParams": params,
         "jobResultObject": job["jobResultObject"],
         "emailJobInitiator": job.get("contactEmail"),
-        "ownerGroup": job.get("ownerGroup"),
-        "createdAt": job["createdAt"],
-        "updatedAt": job["updatedAt"],
     }
     if execution_time is not None:
         view["executionTime"] = execution_time

@@ -66,9 +66,6 @@ class CreateOrigDatablockDto(Dto):
     chk_alg: str | None = None
     data_file_list: Annotated[list[DataFile], Field(min_length=1)]
     is_published: bool | None = None
-    owner_group: str | None = None
-    access_groups: list[str] | None = None
-    instrument_group: str | None = None
 
 
 class LifecycleDto(Dto):
@@ -84,8 +81,8 @@ class LifecycleDto(Dto):
     is_on_central_disk: bool | None = None
     archive_status_message: str | None = None
     retrieve_status_message: str | None = None
-    archive_return_message: Any = None
-    retrieve_return_message: Any = None
+    archive_return_message: dict[str, Any] | None = None
+    retrieve_return_message: dict[str, Any] | None = None
     exported_to: str | None = None
     retrieve_integrity_check: bool | None = None
     storage_location: str | None = None

@@ -1,21 +1,62 @@
 """Request log and fault injection of the simulator, both safe to use from many threads."""
 
 import json
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request the simulator answered: decoded path without query, parsed body, status."""
+    """One exchange the simulator answered: decoded path, parsed body, status and answer.
+
+    `raw_path` keeps the percent-encoding (a PID's `%2F`), so routes can be told apart.
+    """
 
     method: str
     path: str
     query: dict[str, str]
     body: Any | None
     status: int
+    raw_path: str = ""
+    response: Any | None = None
+    rewritten: bool = False
+
+
+ExchangeObserver = Callable[[RecordedRequest], None]
+_observers: list[ExchangeObserver] = []
+_observers_lock = threading.Lock()
+
+
+def observe_exchanges(observer: ExchangeObserver) -> Callable[[], None]:
+    """Calls `observer` with every exchange any simulator of this process answers.
+
+    Returns the function that stops it. The test suite checks every request and answer
+    against the official SDK's models this way.
+    """
+    with _observers_lock:
+        _observers.append(observer)
+
+    def stop() -> None:
+        with _observers_lock:
+            _observers.remove(observer)
+
+    return stop
+
+
+def _notify(request: RecordedRequest) -> None:
+    with _observers_lock:
+        observers = list(_observers)
+    for observer in observers:
+        try:
+            observer(request)
+        except Exception:  # an observer's bug must not take the simulator down
+            logger.exception("exchange observer failed on %s %s", request.method, request.path)
 
 
 def decode_body(body: bytes, content_type: str) -> Any | None:
@@ -42,6 +83,7 @@ class RequestRecorder:
         """Appends a request to the log."""
         with self._lock:
             self._requests.append(request)
+        _notify(request)
 
     def snapshot(self) -> list[RecordedRequest]:
         """Returns a copy of the log."""
@@ -84,3 +126,43 @@ class FaultInjector:
                     return fault.status
             self._faults = [f for f in self._faults if f.remaining > 0]
             return None
+
+
+AnswerTransform = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class _Rewrite:
+    method: str
+    path_contains: str
+    transform: AnswerTransform
+
+
+class AnswerRewriter:
+    """Changes successful answers on matching routes, to play a backend that answers otherwise.
+
+    Tests use it to show how the client and the preflight meet answers that differ from the
+    OpenAPI (a field renamed, missing or of another type); such exchanges are marked rewritten.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rewrites: list[_Rewrite] = []
+
+    def add(self, method: str, path_contains: str, transform: AnswerTransform) -> None:
+        """Rewrites every later 2xx answer to `method` on a path containing `path_contains`."""
+        with self._lock:
+            self._rewrites.append(_Rewrite(method.upper(), path_contains, transform))
+
+    def clear(self) -> None:
+        """Stops every rewrite."""
+        with self._lock:
+            self._rewrites.clear()
+
+    def apply(self, method: str, path: str, payload: Any) -> tuple[Any, bool]:
+        """The payload after the matching rewrites, and whether any applied."""
+        with self._lock:
+            rewrites = [r for r in self._rewrites if r.method == method and r.path_contains in path]
+        for rewrite in rewrites:
+            payload = rewrite.transform(payload)
+        return payload, bool(rewrites)

@@ -25,6 +25,7 @@ from archiver_dagster.devstack.scicat_sim.job_models import (
 from archiver_dagster.devstack.scicat_sim.job_views import (
     V3_DEFAULT_ORDER,
     V4_DEFAULT_ORDER,
+    listed_v4,
     select,
     view_v3,
     view_v4,
@@ -72,6 +73,7 @@ class _Call:
     request: ApiRequest
     params: list[str]
     user: str
+    version: str
 
 
 _Endpoint = Callable[[_Call], ApiResponse]
@@ -119,30 +121,38 @@ class SciCatApi:
     """Answers SciCat REST requests: authentication, routing, validation, error mapping."""
 
     def __init__(
-        self, auth: Authenticator, datasets: DatasetRepository, jobs: JobRepository
+        self,
+        auth: Authenticator,
+        datasets: DatasetRepository,
+        jobs: JobRepository,
+        jobs_apis: str = "v3v4",
     ) -> None:
         self._auth = auth
         self._datasets = datasets
         self._jobs = jobs
         ds = rf"/datasets/{_SEG}"
+        # Routes and versions as in the backend's OpenAPI (scicat-sdk-py): login and the
+        # (orig)datablocks of a dataset exist in v3 only; `jobs_apis` can switch off the v3 or
+        # v4 jobs API, as deployments that serve only one of them do.
         table: list[tuple[str, str, str, _Endpoint]] = [
-            ("POST", "v3v4", "/auth/login", self._login),
+            ("POST", "v3", "/auth/login", self._login),
             ("POST", "v3v4", "/datasets", self._create_dataset),
+            ("GET", "v3", "/datasets", self._list_datasets),
             ("GET", "v3v4", ds, lambda c: ApiResponse(200, datasets.get(c.params[0]))),
             ("PATCH", "v3v4", ds, self._update_dataset),
             ("PATCH", "v3v4", ds + "/datasetlifecycle", self._update_lifecycle),
-            ("POST", "v3v4", ds + "/origdatablocks", self._add_origdatablock),
-            ("GET", "v3v4", ds + "/origdatablocks", self._origdatablocks),
-            ("POST", "v3v4", ds + "/datablocks", self._add_datablock),
-            ("GET", "v3v4", ds + "/datablocks", self._datablocks),
-            ("DELETE", "v3v4", ds + f"/datablocks/{_SEG}", self._delete_datablock),
+            ("POST", "v3", ds + "/origdatablocks", self._add_origdatablock),
+            ("GET", "v3", ds + "/origdatablocks", self._origdatablocks),
+            ("POST", "v3", ds + "/datablocks", self._add_datablock),
+            ("GET", "v3", ds + "/datablocks", self._datablocks),
+            ("DELETE", "v3", ds + f"/datablocks/{_SEG}", self._delete_datablock),
             ("POST", "v3", "/jobs", self._create_job_v3),
             ("GET", "v3", "/jobs/fullquery", self._fullquery_v3),
             ("GET", "v3", f"/jobs/{_SEG}", lambda c: ApiResponse(200, view_v3(self._job(c)))),
             ("PATCH", "v3", f"/jobs/{_SEG}", self._update_job_v3),
             ("POST", "v4", "/jobs", self._create_job_v4),
             ("GET", "v4", "/jobs", self._list_jobs_v4),
-            ("GET", "v4", f"/jobs/{_SEG}", lambda c: ApiResponse(200, view_v4(self._job(c)))),
+            ("GET", "v4", f"/jobs/{_SEG}", lambda c: ApiResponse(200, listed_v4(self._job(c)))),
             ("PATCH", "v4", f"/jobs/{_SEG}", self._update_job_v4),
         ]
         self._routes = [
@@ -154,6 +164,7 @@ class SciCatApi:
                 public=endpoint == self._login,
             )
             for method, versions, path, endpoint in table
+            if not path.startswith("/jobs") or versions in jobs_apis
         ]
 
     def handle(self, request: ApiRequest) -> ApiResponse:
@@ -176,15 +187,22 @@ class SciCatApi:
                 if match and route.method == request.method and version in route.versions:
                     user = "" if route.public else self._auth.user_for(request.authorization)
                     params = [unquote(group) for group in match.groups()]
-                    return route.endpoint(_Call(request, params, user))
+                    return route.endpoint(_Call(request, params, user, version))
         raise not_found(f"Cannot {request.method} {unquote(request.raw_path)}")
 
     def _login(self, call: _Call) -> ApiResponse:
         return ApiResponse(201, self._auth.login(parse_body(LoginDto, call.request)))
 
+    def _list_datasets(self, call: _Call) -> ApiResponse:
+        query = _json_query(call.request, "filter") or {}
+        if not isinstance(query, dict):
+            raise ApiError(HTTPStatus.BAD_REQUEST, "filter must be a JSON object")
+        limits = _validated(Limits, query.get("limits"), "filter.limits")
+        return ApiResponse(200, self._datasets.first(limits.skip, limits.limit))
+
     def _create_dataset(self, call: _Call) -> ApiResponse:
         dto = parse_body(CreateDatasetDto, call.request)
-        return ApiResponse(201, self._datasets.create(dto, call.user))
+        return ApiResponse(201, self._datasets.create(dto, call.user, call.version))
 
     def _update_dataset(self, call: _Call) -> ApiResponse:
         dto = parse_body(UpdateDatasetDto, call.request)
@@ -241,6 +259,6 @@ class SciCatApi:
 
     def _list_jobs_v4(self, call: _Call) -> ApiResponse:
         query = _validated(JobFilterV4, _json_query(call.request, "filter"), "filter")
-        views = [view_v4(job) for job in self._jobs.all()]
+        views = [listed_v4(job) for job in self._jobs.all()]
         page = select(views, query.where, query.limits, V4_DEFAULT_ORDER, query.fields)
         return ApiResponse(200, page)

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from archiver_dagster.devstack.scicat_sim.recording import (
+    AnswerRewriter,
     FaultInjector,
     RecordedRequest,
     RequestRecorder,
@@ -25,12 +26,18 @@ class SimHttpServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, address: tuple[str, int], api: SciCatApi, faults: FaultInjector, log: RequestRecorder
+        self,
+        address: tuple[str, int],
+        api: SciCatApi,
+        faults: FaultInjector,
+        log: RequestRecorder,
+        rewriter: AnswerRewriter,
     ) -> None:
         super().__init__(address, _Handler)
         self.api = api
         self.faults = faults
         self.log = log
+        self.rewriter = rewriter
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
 
@@ -101,8 +108,19 @@ class _Handler(BaseHTTPRequestHandler):
                 body,
             )
             response = self.server.api.handle(request)
+        rewritten = False
+        if 200 <= response.status < 300:
+            payload, rewritten = self.server.rewriter.apply(self.command, path, response.payload)
+            response = ApiResponse(response.status, payload)
         recorded = RecordedRequest(
-            self.command, path, query, decode_body(body, content_type), response.status
+            self.command,
+            path,
+            query,
+            decode_body(body, content_type),
+            response.status,
+            raw_path=raw_path,
+            response=response.payload,
+            rewritten=rewritten,
         )
         self.server.log.add(recorded)
         payload = json.dumps(response.payload).encode("utf-8")

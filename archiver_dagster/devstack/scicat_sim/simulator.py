@@ -3,7 +3,8 @@
 import json
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -18,6 +19,8 @@ from archiver_dagster.devstack.scicat_sim.job_views import view_v3
 from archiver_dagster.devstack.scicat_sim.jobs import JobRepository
 from archiver_dagster.devstack.scicat_sim.models import CreateDatasetDto, CreateOrigDatablockDto
 from archiver_dagster.devstack.scicat_sim.recording import (
+    AnswerRewriter,
+    AnswerTransform,
     FaultInjector,
     RecordedRequest,
     RequestRecorder,
@@ -49,15 +52,19 @@ class SciCatSimulator(StartStop):
         state_file: Path | None = None,
         users: Mapping[str, str] = DEFAULT_USERS,
         token_ttl_s: float = 3600.0,
+        jobs_apis: str = "v3v4",
     ) -> None:
+        """`jobs_apis` names the jobs APIs served: "v3v4" (both), "v3" or "v4" (one only)."""
         self._address = (host, port)
         store = JsonStore(state_file)
         self._auth = Authenticator(store, users, token_ttl_s)
         self._datasets = DatasetRepository(store)
         self._jobs = JobRepository(store, self._datasets)
-        self._api = SciCatApi(self._auth, self._datasets, self._jobs)
+        self.jobs_apis = jobs_apis
+        self._api = SciCatApi(self._auth, self._datasets, self._jobs, jobs_apis)
         self._faults = FaultInjector()
         self._log = RequestRecorder()
+        self._rewriter = AnswerRewriter()
         self._server: SimHttpServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -82,7 +89,9 @@ class SciCatSimulator(StartStop):
         """Binds the port and serves requests in a background thread."""
         if self._server is not None:
             return
-        self._server = SimHttpServer(self._address, self._api, self._faults, self._log)
+        self._server = SimHttpServer(
+            self._address, self._api, self._faults, self._log, self._rewriter
+        )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -109,6 +118,17 @@ class SciCatSimulator(StartStop):
     ) -> None:
         """Makes the next `count` requests whose path contains `path_contains` answer `status`."""
         self._faults.add(count, int(status), path_contains)
+
+    @contextmanager
+    def answers_rewritten(
+        self, method: str, path_contains: str, transform: AnswerTransform
+    ) -> Iterator[None]:
+        """Within the block, successful answers on matching paths go through `transform`."""
+        self._rewriter.add(method, path_contains, transform)
+        try:
+            yield
+        finally:
+            self._rewriter.clear()
 
     @property
     def requests(self) -> list[RecordedRequest]:
