@@ -16,11 +16,13 @@ from dagster import (
     reconstructable,
 )
 from dagster_aws.s3 import S3Resource
+from scicat_sdk_py.models import UpdateJobDto, UpdateJobDtoV3
 
 from archiver_dagster.automation.status_sensor import scicat_job_status_sensor
 from archiver_dagster.errors import ArchiverSystemError, MissingFilesError, failure_from
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.scicat.jobs import JobStatus, update_job
+from archiver_dagster.scicat.models import CreateDatablock, DataFile
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 from archiver_dagster.tags import job_run_tags
 from archiver_dagster_tests.automation.conftest import resource_for
@@ -46,9 +48,9 @@ def outcome_job():
     return Definitions(assets=[outcome], jobs=[job]).resolve_job_def("outcome_job")
 
 
-def run_for_job(instance, job_id, pid, **options):
+def run_for_job(instance, job_id, pid, job_type="archive", **options):
     instance.add_dynamic_partitions(datasets_partitions.name, [pid])
-    tags = {**job_run_tags(job_id, "archive"), "dagster/partition": pid}
+    tags = {**job_run_tags(job_id, job_type), "dagster/partition": pid}
     with execute_job(
         reconstructable(outcome_job), instance, tags=tags, run_config=QUIET, **options
     ) as result:
@@ -61,8 +63,8 @@ UNUSED_BUCKET = RetrievalBucketResource(
 )
 
 
-def evaluate(instance, resource, cursor=None):
-    resources = {"scicat": resource, "retrieval_bucket": UNUSED_BUCKET}
+def evaluate(instance, resource, cursor=None, bucket=UNUSED_BUCKET):
+    resources = {"scicat": resource, "retrieval_bucket": bucket}
     with build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context:
         scicat_job_status_sensor(context)
         return context.cursor
@@ -176,3 +178,55 @@ def test_successful_reexecution_updates_the_job_again(
     )
     # The re-execution now shows its SciCat job in the UI too.
     assert instance.get_run_by_id(rerun.run_id).tags["scicat/job_id"] == job_id
+
+
+@pytest.mark.parametrize("version", [3, 4])
+def test_finished_retrieve_job_is_reported_in_the_sdk_update_shape(
+    version, instance, scicat_sim, scicat_user
+):
+    pid = "20.500.1/retrieved"
+    job_id = scicat_user.job(version, [scicat_user.dataset(pid)], job_type="retrieve")
+    client = resource_for(scicat_sim, version).client()
+    update_job(client, job_id, JobStatus.IN_PROGRESS, "started")
+    block = CreateDatablock(
+        archiveId=f"openem-network/datasets/{pid}/datablocks/x_0.tar",
+        size=3,
+        packedSize=10240,
+        chkAlg="md5",
+        version="1.0",
+        dataFileList=[DataFile(path="raw/a", size=3, time="2026-01-01T00:00:00Z")],
+    )
+    client.create_datablock(pid, block)
+    run_for_job(instance, job_id, pid, job_type="retrieve")
+    # Presigned links are signed locally: the bucket's endpoint is never contacted.
+    bucket = RetrievalBucketResource(
+        s3=S3Resource(
+            endpoint_url="http://127.0.0.1:9",
+            region_name="eu-west-1",
+            aws_access_key_id="key-id",
+            aws_secret_access_key="secret",
+        ),
+        bucket="retrieval",
+    )
+    scicat_sim.clear_requests()
+
+    evaluate(instance, resource_for(scicat_sim, version), bucket=bucket)
+
+    [patch] = [r for r in scicat_sim.requests if r.method == "PATCH"]
+    if version == 4:
+        update = UpdateJobDto.from_dict(patch.body)
+        status, message = update.status_code, update.status_message
+    else:
+        update = UpdateJobDtoV3.from_dict(patch.body)
+        status, message = update.job_status_message, update.job_result_object["message"]
+    assert set(patch.body) <= set(type(update).model_json_schema()["properties"])
+    assert (status, message) == ("finishedSuccessful", "retrieve of 1 datasets succeeded")
+    [entry] = update.job_result_object["result"]
+    assert entry.pop("url").startswith(f"http://127.0.0.1:9/retrieval/{block.archive_id}?")
+    assert entry == {
+        "datasetId": pid,
+        "name": "x_0.tar",
+        "size": 10240,
+        "archiveId": block.archive_id,
+    }
+    assert scicat_user.status(version, job_id) == (status, message)
