@@ -46,6 +46,13 @@ class LtsFullError(ArchiverSystemError):
     """The LTS did not free enough space in time."""
 
 
+def bounded_list(items: Sequence[str], limit: int = 5) -> str:
+    """The first `limit` items joined by `; `, then how many more: messages stay readable."""
+    shown = "; ".join(items[:limit])
+    more = len(items) - limit
+    return f"{shown}; and {more} more" if more > 0 else shown
+
+
 def failure_from(error: Exception) -> Failure:
     """Wraps `error` as a Dagster `Failure` that records its kind in metadata."""
     kind = error.kind if isinstance(error, ArchiverError) else ErrorKind.SYSTEM

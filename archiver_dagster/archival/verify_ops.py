@@ -26,6 +26,7 @@ from archiver_dagster.archival.manifests import (
 from archiver_dagster.archival.metadata import throughput
 from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
 from archiver_dagster.archival.read_failures import lts_read_failures
+from archiver_dagster.archival.release import confirm_release
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.errors import (
     ArchiverSystemError,
@@ -95,30 +96,39 @@ def finalize_archival(
     verified: list[VerifiedCopy],
     scicat: SciCatResource,
     landing_zone: LandingZoneResource,
+    lts: LTSResource,
     packing: PackingResource,
 ) -> Output[VerifiedDatablocksManifest]:
     """Marks the dataset archived in SciCat, then deletes its landing-zone objects and scratch."""
     pid = context.partition_key
     ordered = sorted(verified, key=lambda copy: copy.archive_id)
+    copies = lts_datablocks.copies
     with classified_failures():
-        expected = {copy.datablock.archive_id for copy in lts_datablocks.copies}
+        expected = {copy.datablock.archive_id for copy in copies}
         if {copy.archive_id for copy in ordered} != expected:
             raise ArchiverSystemError(f"{pid}: not every datablock was verified; keeping the data")
+        layout = landing_zone.layout(pid)
         client = scicat.client()
-        client.update_lifecycle(
-            pid,
-            LifecycleUpdate(
-                archive_status_message=ArchiveStatus.DATASET_ON_ARCHIVE_DISK,
-                archivable=False,
-                retrievable=True,
-            ),
-        )
-        client.close()
-        # Only now, with every copy verified and SciCat updated, is the landing zone released.
+        try:
+            # The manifests may be an earlier run's (re-execution from failure): the LTS and
+            # SciCat are asked again, now, before the dataset is marked archived ...
+            confirm_release(copies, client, lts, layout)
+            client.update_lifecycle(
+                pid,
+                LifecycleUpdate(
+                    archive_status_message=ArchiveStatus.DATASET_ON_ARCHIVE_DISK,
+                    archivable=False,
+                    retrievable=True,
+                ),
+            )
+            # ... and once more right before the only other copy is deleted.
+            confirm_release(copies, client, lts, layout)
+        finally:
+            client.close()
         # Only files packed by this run: re-verifying an archived dataset releases nothing.
         archived = {
             member.path
-            for copy in lts_datablocks.copies
+            for copy in copies
             if copy.datablock.scratch_path is not None
             for member in copy.datablock.members
         }

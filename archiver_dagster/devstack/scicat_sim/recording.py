@@ -101,27 +101,49 @@ class _Fault:
     remaining: int
     status: int
     path_contains: str
+    method: str | None = None
+    body_contains: str = ""
+
+    def matches(self, method: str, paths: tuple[str, ...], body: bytes) -> bool:
+        return (
+            self.remaining > 0
+            and (self.method is None or self.method == method)
+            and any(self.path_contains in p for p in paths)
+            and self.body_contains.encode() in body
+        )
 
 
 class FaultInjector:
-    """Makes the next N requests whose path contains a string answer a given status."""
+    """Makes the next N matching requests (path, method, body text) answer a given status."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._faults: list[_Fault] = []
 
-    def add(self, count: int, status: int, path_contains: str) -> None:
+    def add(
+        self,
+        count: int,
+        status: int,
+        path_contains: str,
+        method: str | None = None,
+        body_contains: str = "",
+    ) -> None:
         """Arms a fault for the next `count` matching requests."""
         if count < 0:
             raise ValueError("count must not be negative")
         with self._lock:
-            self._faults.append(_Fault(count, status, path_contains))
+            self._faults.append(_Fault(count, status, path_contains, method, body_contains))
 
-    def take(self, *paths: str) -> int | None:
+    def clear(self) -> None:
+        """Disarms every fault."""
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, method: str, paths: tuple[str, ...], body: bytes = b"") -> int | None:
         """Consumes one matching fault and returns its status; None if no fault matches."""
         with self._lock:
             for fault in self._faults:
-                if fault.remaining > 0 and any(fault.path_contains in p for p in paths):
+                if fault.matches(method, paths, body):
                     fault.remaining -= 1
                     return fault.status
             self._faults = [f for f in self._faults if f.remaining > 0]

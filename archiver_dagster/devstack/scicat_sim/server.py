@@ -95,7 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(raw_path)
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
         content_type = self.headers.get("Content-Type", "")
-        fault = self.server.faults.take(path, raw_path)
+        fault = self.server.faults.take(self.command, (path, raw_path), body)
         if fault is not None:
             response = ApiResponse(fault, {"statusCode": fault, "message": "Injected fault"})
         else:

@@ -114,10 +114,23 @@ class SciCatSimulator(StartStop):
             thread.join()
 
     def fail_next(
-        self, count: int, status: int = HTTPStatus.SERVICE_UNAVAILABLE, path_contains: str = ""
+        self,
+        count: int,
+        status: int = HTTPStatus.SERVICE_UNAVAILABLE,
+        path_contains: str = "",
+        method: str | None = None,
+        body_contains: str = "",
     ) -> None:
-        """Makes the next `count` requests whose path contains `path_contains` answer `status`."""
-        self._faults.add(count, int(status), path_contains)
+        """Makes the next `count` matching requests answer `status`.
+
+        A request matches when its path contains `path_contains`, its method is `method` (any
+        if None) and its body contains `body_contains`.
+        """
+        self._faults.add(count, int(status), path_contains, method, body_contains)
+
+    def clear_faults(self) -> None:
+        """Disarms every fault not yet consumed."""
+        self._faults.clear()
 
     @contextmanager
     def answers_rewritten(
@@ -146,6 +159,10 @@ class SciCatSimulator(StartStop):
     def datablocks(self, pid: str) -> list[Record]:
         """Returns the dataset's datablocks (empty if the dataset does not exist)."""
         return self._datasets.datablocks(pid, must_exist=False)
+
+    def delete_datablock(self, pid: str, block_id: str) -> None:
+        """Deletes a datablock as an operator might, outside the archiver (404 if unknown)."""
+        self._datasets.delete_datablock(pid, block_id)
 
     def origdatablocks(self, pid: str) -> list[Record]:
         """Returns the dataset's origdatablocks (empty if the dataset does not exist)."""
