@@ -17,7 +17,7 @@ from archiver_dagster.archival.assets import archival_assets
 from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME, archive_dataset_job
 from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER
 from archiver_dagster.archival.resources import PackingResource
-from archiver_dagster.automation.failure_sensor import dataset_failure_sensor
+from archiver_dagster.automation.cleanup_sensor import dataset_cleanup_sensor
 from archiver_dagster.automation.intake_sensor import scicat_jobs_sensor
 from archiver_dagster.automation.status_sensor import scicat_job_status_sensor
 from archiver_dagster.io_manager import JsonManifestIOManagerFactory
@@ -99,7 +99,7 @@ def build_definitions(executor_name: str) -> Definitions:
     return Definitions(
         assets=[*archival_assets, *retrieval_assets],
         jobs=[archive_dataset_job, retrieve_dataset_job],
-        sensors=[scicat_jobs_sensor, scicat_job_status_sensor, dataset_failure_sensor],
+        sensors=[scicat_jobs_sensor, scicat_job_status_sensor, dataset_cleanup_sensor],
         resources=build_resources(),
         executor=EXECUTORS[executor_name],
     )

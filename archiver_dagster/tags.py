@@ -11,6 +11,9 @@ MANAGED_TAG = "scicat/managed"
 # Set by the failure sensor once a failed dataset run was reported and cleaned up; the job status
 # sensor waits for it so that SciCat shows the dataset's error before the job's final status.
 CLEANED_UP_TAG = "archiver/cleaned_up"
+# While a failed run's cleanup keeps failing: how often it was tried, and the last error.
+CLEANUP_ATTEMPTS_TAG = "archiver/cleanup_attempts"
+CLEANUP_ERROR_TAG = "archiver/cleanup_error"
 
 
 def job_run_key(job_id: str, pid: str) -> str:

@@ -7,20 +7,20 @@ from pathlib import Path
 from typing import Any
 
 from dagster import (
-    DagsterEventType,
     DagsterInstance,
     ExecuteInProcessResult,
-    build_run_status_sensor_context,
+    build_sensor_context,
     materialize,
 )
 
 from archiver_dagster.archival.assets import archival_assets
-from archiver_dagster.automation.failure_sensor import dataset_failure_sensor
+from archiver_dagster.automation.cleanup_sensor import dataset_cleanup_sensor
 from archiver_dagster.definitions import build_resources
 from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.storage.layout import DatasetLayout
 from archiver_dagster.storage.lts import LTSResource
+from archiver_dagster.tags import CLEANED_UP_TAG
 
 PREFIX = "openem-network"
 
@@ -40,30 +40,31 @@ def archive(
     )
 
 
-def run_failure_sensor(
+def run_cleanup_sensor(
     instance: DagsterInstance,
-    result: ExecuteInProcessResult,
     overrides: Mapping[str, object] | None = None,
-) -> None:
-    """Evaluates `dataset_failure_sensor` for a failed run, as the daemon would."""
-    run = instance.get_run_by_id(result.run_id)
-    assert run is not None
-    records = instance.get_records_for_run(
-        result.run_id, of_type=DagsterEventType.RUN_FAILURE
-    ).records
-    assert records, "the run did not fail"
-    event = records[0].event_log_entry.dagster_event
-    assert event is not None
+    cursor: str | None = None,
+) -> str | None:
+    """Evaluates `dataset_cleanup_sensor` once, as the daemon would; returns its new cursor.
+
+    Without a cursor it finds every failed or canceled dataset run of the instance.
+    """
     resources = {**build_resources(), **(overrides or {})}
     needed = ("scicat", "landing_zone", "lts", "packing", "retrieval_bucket")
-    with build_run_status_sensor_context(
-        sensor_name=dataset_failure_sensor.name,
-        dagster_event=event,
-        dagster_instance=instance,
-        dagster_run=run,
+    with build_sensor_context(
+        instance=instance,
+        cursor=cursor,
         resources={key: resources[key] for key in needed},
-    ).for_run_failure() as context:
-        dataset_failure_sensor(context)
+    ) as context:
+        dataset_cleanup_sensor(context)
+        return context.cursor
+
+
+def cleaned_up(instance: DagsterInstance, run_id: str) -> bool:
+    """Whether the cleanup sensor marked the run cleaned up."""
+    run = instance.get_run_by_id(run_id)
+    assert run is not None
+    return CLEANED_UP_TAG in run.tags
 
 
 def landing_zone_keys(stack: LocalStack, pid: str) -> list[str]:

@@ -1,7 +1,8 @@
 """After a failed archival run: report the error to SciCat and remove what the run left behind.
 
-Never deletes the only copy of data: the landing zone is never touched, and the LTS folder is
-kept when the dataset is already archived or when the landing zone no longer holds all of it.
+Never deletes the only copy of data: the landing zone is never touched, and the LTS folder and
+the datablocks registered in SciCat are kept when the dataset is already archived or when the
+landing zone no longer holds all of it. What may be deleted is decided before anything is.
 """
 
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from archiver_dagster.archival.inventory import landing_zone_problems, source_files
 from archiver_dagster.archival.registration import remove_registered
 from archiver_dagster.archival.resources import PackingResource
-from archiver_dagster.errors import ArchiverError, ErrorKind, return_message
+from archiver_dagster.errors import ErrorKind, UserError, return_message
 from archiver_dagster.partitions import InvalidPidError, validate_pid
 from archiver_dagster.scicat.client import DatasetNotFoundError, SciCatClient
 from archiver_dagster.scicat.models import ArchiveStatus, LifecycleUpdate
@@ -39,9 +40,14 @@ def failure_status(kind: ErrorKind) -> ArchiveStatus:
 def _landing_zone_complete(
     client: SciCatClient, landing_zone: LandingZoneResource, pid: str
 ) -> bool:
+    """Whether the landing zone holds every file SciCat lists, at its size.
+
+    A file list SciCat cannot give as valid (a user error) counts as incomplete; SciCat or S3
+    being unreachable raises, so that the cleanup is tried again instead of guessing.
+    """
     try:
         files = source_files(client.get_origdatablocks(pid))
-    except ArchiverError:
+    except UserError:
         return False
     return not landing_zone_problems(files, landing_zone.list_raw_files(pid))
 
@@ -72,6 +78,9 @@ def clean_up_failed_archival(
         report.notes.append("dataset is archived and verified: its datablocks and LTS copies stay")
         report.scratch_removed = packing.remove_scratch(pid)
         return report
+    # Decide first: with the landing zone incomplete, the LTS copy and its registration may be
+    # all that is left of some files, so both stay.
+    complete = _landing_zone_complete(client, landing_zone, pid)
     status = failure_status(kind)
     client.update_lifecycle(
         pid,
@@ -81,11 +90,14 @@ def clean_up_failed_archival(
         ),
     )
     report.status_reported = status.value
-    layout = landing_zone.layout(pid)
-    report.datablocks_deleted = [block.archive_id for block in remove_registered(client, layout)]
-    if _landing_zone_complete(client, landing_zone, pid):
+    if complete:
+        layout = landing_zone.layout(pid)
+        removed = remove_registered(client, layout)
+        report.datablocks_deleted = [block.archive_id for block in removed]
         report.lts_removed = lts.remove_dataset(pid)
-    elif lts.dataset_folder(pid).exists():
-        report.notes.append("landing zone incomplete: LTS folder kept, it may hold the only copy")
+    else:
+        report.notes.append(
+            "landing zone incomplete: datablocks and LTS folder kept, they may hold the only copy"
+        )
     report.scratch_removed = packing.remove_scratch(pid)
     return report

@@ -3,10 +3,11 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
+from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
 
+from archiver_dagster.automation.run_failures import describe_failure
 from archiver_dagster.automation.run_kinds import run_kind
-from archiver_dagster.errors import ErrorKind, classify_step_failures
+from archiver_dagster.errors import ErrorKind, bounded_list
 from archiver_dagster.scicat.jobs import JobStatus
 from archiver_dagster.tags import CLEANED_UP_TAG, JOB_ID_TAG, PARTITION_TAG
 
@@ -39,19 +40,6 @@ def job_runs(instance: DagsterInstance, job_id: str) -> list[DagsterRun]:
     return [record.dagster_run for record in ordered]
 
 
-def failure(instance: DagsterInstance, run: DagsterRun) -> tuple[ErrorKind, str]:
-    """How a finished, unsuccessful run failed: its error kind and message."""
-    if run.status == DagsterRunStatus.CANCELED:
-        return ErrorKind.SYSTEM, "run canceled"
-    events = [
-        entry.dagster_event
-        for entry in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
-        if entry.dagster_event is not None
-    ]
-    kind, messages = classify_step_failures(events)
-    return kind, "; ".join(messages) or "run failed before any step"
-
-
 def awaits_cleanup(instance: DagsterInstance, run: DagsterRun) -> bool:
     """Whether a failed dataset run has not yet been reported and cleaned up."""
     return (
@@ -76,7 +64,7 @@ def dataset_outcomes(
         elif latest_run.status == DagsterRunStatus.SUCCESS:
             outcomes.append(DatasetOutcome(pid, DatasetState.SUCCEEDED, run_id=latest_run.run_id))
         else:
-            kind, message = failure(instance, latest_run)
+            kind, message = describe_failure(instance, latest_run)
             state = DatasetState.USER_ERROR if kind is ErrorKind.USER else DatasetState.SYSTEM_ERROR
             outcomes.append(DatasetOutcome(pid, state, message, latest_run.run_id))
     return outcomes
@@ -93,6 +81,7 @@ def job_verdict(job_type: str, outcomes: list[DatasetOutcome]) -> tuple[JobStatu
         status = JobStatus.FINISHED_WITH_DATASET_ERRORS
     else:
         status = JobStatus.FINISHED_UNSUCCESSFUL
-    details = "; ".join(f"{o.pid}: {o.state.value}: {o.message}" for o in failed)
+    # The first few failures in full, then a count: SciCat and the UI keep messages short.
+    details = bounded_list([f"{o.pid}: {o.state.value}: {o.message}" for o in failed])
     message = f"{len(failed)} of {len(outcomes)} datasets failed: {details}"
     return status, message[:MAX_MESSAGE_CHARS]

@@ -1,19 +1,22 @@
 """Failure handling: SciCat's state, LTS and scratch cleaned, landing zone kept, per case."""
 
+import time
+
 import pytest
 
+from archiver_dagster.automation.cleanup_plan import CleanupCursor
 from archiver_dagster.devstack.seed import sample_files
 from archiver_dagster.devstack.stack import LocalStack
-from archiver_dagster.scicat.client import SciCatError
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster_tests.helpers import (
     CorruptingLTSResource,
     archive,
     archive_status,
+    cleaned_up,
     landing_zone_keys,
     lts,
     lts_folder,
-    run_failure_sensor,
+    run_cleanup_sensor,
     scratch_folder,
 )
 
@@ -32,7 +35,7 @@ def test_missing_file_is_a_user_error(stack, instance, seed_dataset, unique_pid)
 
     result = archive(instance, pid)
     assert not result.success
-    run_failure_sensor(instance, result)
+    run_cleanup_sensor(instance)
 
     assert archive_status(stack, pid) == "missingFilesError"
     message = stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]
@@ -47,8 +50,8 @@ def test_file_of_wrong_size_is_a_user_error(stack, instance, seed_dataset, uniqu
     uploaded = [registered[0], type(registered[1])(registered[1].path, 999)]
     seed_dataset(pid, registered, upload=uploaded)
 
-    result = archive(instance, pid)
-    run_failure_sensor(instance, result)
+    assert not archive(instance, pid).success
+    run_cleanup_sensor(instance)
 
     assert archive_status(stack, pid) == "missingFilesError"
     assert (
@@ -73,7 +76,7 @@ def test_corrupt_lts_copy_is_a_system_error_and_is_not_retried(
     assert not [event for event in result.all_events if event.event_type_value == "STEP_RESTARTED"]
     # The landing zone is never released before verification succeeded.
     assert len(landing_zone_keys(stack, pid)) == 6
-    run_failure_sensor(instance, result)
+    run_cleanup_sensor(instance)
 
     assert archive_status(stack, pid) == "scheduleArchiveJobFailed"
     assert (
@@ -90,7 +93,7 @@ def test_full_lts_is_a_system_error(stack, instance, seed_dataset, unique_pid):
 
     result = archive(instance, pid, overrides)
     assert not result.success
-    run_failure_sensor(instance, result)
+    run_cleanup_sensor(instance)
 
     assert archive_status(stack, pid) == "scheduleArchiveJobFailed"
     assert (
@@ -115,13 +118,25 @@ def test_scicat_down_fails_the_run_and_cleanup_waits_for_scicat(
 
     result = archive(instance, pid, {"scicat": unreachable})
     assert not result.success
-    with pytest.raises(SciCatError, match="unreachable"):
-        run_failure_sensor(instance, result, {"scicat": unreachable})
+    cursor = run_cleanup_sensor(instance, {"scicat": unreachable})
     assert archive_status(stack, pid) == "isOnCentralDisk"  # nothing reported yet
+    assert not cleaned_up(instance, result.run_id)
+    pending = CleanupCursor.parse(cursor).pending[result.run_id]
+    assert pending.attempts == 1 and "unreachable" in pending.last_error
+    assert pending.retry_at > time.time() + 20  # backed off, ~30 s
+    run = instance.get_run_by_id(result.run_id)
+    assert run.tags["archiver/cleanup_attempts"] == "1"  # visible on the run in the UI
 
-    run_failure_sensor(instance, result)  # SciCat is back: the next sensor tick reports
+    cursor = run_cleanup_sensor(instance, cursor=cursor)  # SciCat is back, but not yet due
+    assert archive_status(stack, pid) == "isOnCentralDisk"
+
+    due_now = CleanupCursor.parse(cursor)
+    due_now.pending[result.run_id].retry_at = 0.0
+    cursor = run_cleanup_sensor(instance, cursor=due_now.model_dump_json())
     assert archive_status(stack, pid) == "scheduleArchiveJobFailed"
     assert_cleaned_up(stack, pid, landing_zone_objects=6)
+    assert cleaned_up(instance, result.run_id)
+    assert CleanupCursor.parse(cursor).pending == {}
 
 
 def test_transient_scicat_errors_are_retried(stack, instance, seed_dataset, unique_pid):
@@ -150,7 +165,7 @@ def test_invalid_pid_is_rejected_before_any_path_is_built(stack, instance, bad_p
     ).step_failure_data.error.message
     assert "PID" in message
     assert not [request for request in stack.scicat.requests if "datasets" in request.path]
-    run_failure_sensor(instance, result)  # reports nothing, deletes nothing
+    run_cleanup_sensor(instance)  # reports nothing, deletes nothing
     assert not [request for request in stack.scicat.requests if request.method != "POST"]
 
 
@@ -159,8 +174,8 @@ def test_file_path_escaping_the_dataset_is_a_user_error(stack, instance, seed_da
     files = [*sample_files(2, 100), type(sample_files(1, 1)[0])("../../outside.bin", 10)]
     seed_dataset(pid, files, upload=files[:2])
 
-    result = archive(instance, pid)
-    run_failure_sensor(instance, result)
+    assert not archive(instance, pid).success
+    run_cleanup_sensor(instance)
 
     assert archive_status(stack, pid) == "missingFilesError"
     assert (

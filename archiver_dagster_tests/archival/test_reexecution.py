@@ -27,7 +27,7 @@ from archiver_dagster_tests.helpers import (
     archive_status,
     landing_zone_keys,
     lts_folder,
-    run_failure_sensor,
+    run_cleanup_sensor,
 )
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -100,7 +100,7 @@ def test_reexecution_after_cleanup_keeps_the_landing_zone(
 ):
     pid = unique_pid()
     run_id, objects = failed_at_the_end(stack, instance, pid, seed_dataset)
-    run_failure_sensor(instance, instance.get_run_by_id(run_id))
+    run_cleanup_sensor(instance)
     assert stack.scicat.datablocks(pid) == [] and not lts_folder(stack, pid).exists()
 
     success, failures = reexecute_from_failure(instance, run_id)

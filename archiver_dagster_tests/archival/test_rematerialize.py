@@ -85,7 +85,7 @@ def test_rerun_of_archived_dataset_reverifies_and_changes_nothing(
 def test_rerun_of_archived_dataset_with_corrupted_copy_fails_but_keeps_the_copy(
     stack, instance, seed_dataset, unique_pid
 ):
-    from archiver_dagster_tests.helpers import run_failure_sensor
+    from archiver_dagster_tests.helpers import run_cleanup_sensor
 
     pid = unique_pid()
     seed_dataset(pid)
@@ -97,7 +97,7 @@ def test_rerun_of_archived_dataset_with_corrupted_copy_fails_but_keeps_the_copy(
 
     result = archive(instance, pid)
     assert not result.success
-    run_failure_sensor(instance, result)
+    run_cleanup_sensor(instance)
 
     # The archive is the only copy left: nothing is deleted, SciCat keeps its registration.
     assert tar.exists()

@@ -122,6 +122,39 @@ def test_any_system_error_is_finished_unsuccessful(instance, scicat_sim, scicat_
     assert "b/system-error: system error: b/system-error: LTS unreachable" in message
 
 
+def test_canceled_run_finishes_its_job_unsuccessfully(instance, scicat_sim, scicat_user):
+    job_id = job_in_progress(scicat_user, scicat_sim, 4, ["fine", "canceled"])
+    run_for_job(instance, job_id, "fine")
+    instance.add_dynamic_partitions(datasets_partitions.name, ["canceled"])
+    tags = {**job_run_tags(job_id, "archive"), "dagster/partition": "canceled"}
+    canceled = instance.create_run_for_job(outcome_job(), tags=tags, status="STARTED")
+    instance.report_run_canceled(canceled)
+
+    evaluate(instance, resource_for(scicat_sim, 4))
+
+    status, message = scicat_user.status(4, job_id)
+    assert status == "finishedUnsuccessful"
+    assert message == "1 of 2 datasets failed: canceled: system error: run canceled by an operator"
+
+
+@pytest.mark.parametrize("count", [6, 40])
+def test_failure_message_names_the_first_datasets_and_counts_the_rest(
+    count, instance, scicat_sim, scicat_user
+):
+    pids = [f"20.500.1/system-error-{index:02d}" for index in range(count)]
+    job_id = job_in_progress(scicat_user, scicat_sim, 4, pids)
+    for pid in pids:
+        run_for_job(instance, job_id, pid)
+
+    evaluate(instance, resource_for(scicat_sim, 4))
+
+    status, message = scicat_user.status(4, job_id)
+    assert status == "finishedUnsuccessful"
+    assert message.startswith(f"{count} of {count} datasets failed: ")
+    assert message.count("LTS unreachable") == 5
+    assert message.endswith(f"; and {count - 5} more")
+
+
 def test_job_waits_until_every_dataset_has_finished(instance, scicat_sim, scicat_user):
     job_id = job_in_progress(scicat_user, scicat_sim, 4, ["first", "second"])
     run_for_job(instance, job_id, "first")

@@ -14,7 +14,7 @@ from archiver_dagster.devstack.stack import RETRIEVAL_BUCKET, LocalStack
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.retrieval.assets import retrieved_datablocks
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
-from archiver_dagster_tests.helpers import archive, lts, lts_folder, run_failure_sensor
+from archiver_dagster_tests.helpers import archive, lts, lts_folder, run_cleanup_sensor
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -125,7 +125,7 @@ def test_corrupt_datablock_on_lts_fails_and_leaves_nothing_in_the_bucket(
 
     result = retrieve(instance, pid, overrides)
     assert not result.success
-    run_failure_sensor(instance, result, overrides)
+    run_cleanup_sensor(instance, overrides)
 
     assert lifecycle(stack, pid)["retrieveStatusMessage"] == "datasetRetrievalFailed"
     assert lifecycle(stack, pid)["retrieveReturnMessage"]["errorKind"] == "system"
@@ -145,7 +145,7 @@ def test_datablock_missing_from_lts_fails_after_retries(stack, instance, seed_da
     assert not result.success
     restarts = [e for e in result.all_events if e.event_type_value == "STEP_RESTARTED"]
     assert len(restarts) == 1  # one retry, then the system error
-    run_failure_sensor(instance, result)
+    run_cleanup_sensor(instance)
 
     assert lifecycle(stack, pid)["retrieveStatusMessage"] == "datasetRetrievalFailed"
     assert "not readable" in lifecycle(stack, pid)["retrieveReturnMessage"]["message"]
@@ -158,7 +158,7 @@ def test_dataset_without_datablocks_is_a_user_error(stack, instance, seed_datase
 
     result = retrieve(instance, pid)
     assert not result.success
-    run_failure_sensor(instance, result)
+    run_cleanup_sensor(instance)
 
     assert lifecycle(stack, pid)["retrieveStatusMessage"] == "datasetRetrievalFailed"
     message = lifecycle(stack, pid)["retrieveReturnMessage"]
