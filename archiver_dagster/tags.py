@@ -3,9 +3,12 @@
 PARTITION_TAG = "dagster/partition"
 JOB_ID_TAG = "scicat/job_id"
 JOB_TYPE_TAG = "scicat/job_type"
-# Every run launched for a SciCat job carries this tag, so the status sensor can find them all
-# with one query (Dagster filters runs by exact tag values only).
-MANAGED_TAG = "scicat/managed"
+# Which launch of the job a run belongs to: 1, then 2, 3 … each time the job is set back to
+# submitted after its runs ended.
+JOB_ATTEMPT_TAG = "scicat/job_attempt"
+# Set on the newest run of a job's attempt once its final status was sent to SciCat: a job
+# submitted again after that was set back by an operator and runs again.
+JOB_REPORTED_TAG = "scicat/job_reported"
 
 
 # Set by the failure sensor once a failed dataset run was reported and cleaned up; the job status
@@ -16,11 +19,11 @@ CLEANUP_ATTEMPTS_TAG = "archiver/cleanup_attempts"
 CLEANUP_ERROR_TAG = "archiver/cleanup_error"
 
 
-def job_run_key(job_id: str, pid: str) -> str:
-    """Deterministic run key: a job never launches the same dataset twice, across restarts."""
-    return f"{job_id}:{pid}"
+def job_run_key(job_id: str, pid: str, attempt: int = 1) -> str:
+    """Deterministic run key: a job never launches the same dataset twice per attempt."""
+    return f"{job_id}:{pid}" if attempt == 1 else f"{job_id}:{pid}:attempt-{attempt}"
 
 
-def job_run_tags(job_id: str, job_type: str) -> dict[str, str]:
+def job_run_tags(job_id: str, job_type: str, attempt: int = 1) -> dict[str, str]:
     """Tags of a run launched for a SciCat job (shown per run in the Dagster UI)."""
-    return {JOB_ID_TAG: job_id, JOB_TYPE_TAG: job_type, MANAGED_TAG: "true"}
+    return {JOB_ID_TAG: job_id, JOB_TYPE_TAG: job_type, JOB_ATTEMPT_TAG: str(attempt)}

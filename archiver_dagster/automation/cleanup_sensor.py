@@ -24,13 +24,8 @@ from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
 from archiver_dagster.archival.cleanup import clean_up_failed_archival
 from archiver_dagster.archival.resources import PackingResource
-from archiver_dagster.automation.cleanup_plan import (
-    CleanupCursor,
-    PendingCleanup,
-    after_failure,
-    deferred,
-    due,
-)
+from archiver_dagster.automation.backoff import RetryState, after_failure
+from archiver_dagster.automation.cleanup_plan import CleanupCursor, deferred, due
 from archiver_dagster.automation.run_failures import describe_failure
 from archiver_dagster.automation.run_kinds import RunKind, run_kind
 from archiver_dagster.retrieval.cleanup import clean_up_failed_retrieval
@@ -67,7 +62,7 @@ def discover(context: SensorEvaluationContext, cursor: CleanupCursor) -> float:
         newest = max(newest, record.update_timestamp.timestamp())
         run = record.dagster_run
         if needs_cleanup(context, run):
-            cursor.pending.setdefault(run.run_id, PendingCleanup())
+            cursor.pending.setdefault(run.run_id, RetryState())
     return newest
 
 

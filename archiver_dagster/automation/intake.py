@@ -2,15 +2,26 @@
 
 from dataclasses import dataclass, field
 
+from archiver_dagster.automation.backoff import RetryState
 from archiver_dagster.automation.cursors import JsonCursor
 from archiver_dagster.partitions import InvalidPidError, validate_pid
 from archiver_dagster.scicat.jobs import JobType, SciCatJob
 
 
 class IntakeCursor(JsonCursor):
-    """Jobs whose runs were requested but which are not yet marked `inProgress` in SciCat."""
+    """Jobs requested but not yet confirmed `inProgress`, and jobs SciCat refused to update."""
 
     requested: dict[str, list[str]] = {}
+    backoff: dict[str, RetryState] = {}
+
+
+@dataclass(frozen=True)
+class JobRuns:
+    """What the instance holds for a job's latest attempt: did its runs end, was it reported."""
+
+    attempt: int
+    all_finished: bool
+    reported: bool = False
 
 
 def job_problem(job: SciCatJob) -> str | None:
@@ -34,32 +45,46 @@ def job_problem(job: SciCatJob) -> str | None:
 
 @dataclass
 class IntakePlan:
-    """One tick's decisions."""
+    """One tick's decisions; `launch` maps each job to launch to its attempt number."""
 
-    launch: list[SciCatJob] = field(default_factory=list)
+    launch: list[tuple[SciCatJob, int]] = field(default_factory=list)
     reject: list[tuple[SciCatJob, str]] = field(default_factory=list)
     confirm: list[SciCatJob] = field(default_factory=list)
     wait: list[SciCatJob] = field(default_factory=list)
 
 
 def plan_intake(
-    jobs: list[SciCatJob], cursor: IntakeCursor, launchable: set[str], has_runs: set[str]
+    jobs: list[SciCatJob],
+    cursor: IntakeCursor,
+    launchable: set[str],
+    runs: dict[str, JobRuns],
+    now: float,
 ) -> IntakePlan:
     """Sorts submitted jobs into: launch now, reject, confirm (runs exist), wait.
 
     `launchable`: job types with a pipeline in this code location; others wait untouched.
-    `has_runs`: ids of jobs that already have runs in the instance.
+    `runs`: for each job that has runs in the instance, its latest attempt.
+    A job whose latest attempt ended and was reported final, yet is submitted again, was set
+    back by an operator: it runs again as a new attempt (new run keys). A job with runs that
+    was never reported is confirmed instead (its runs may simply have been quick). A job SciCat
+    refused to update waits until its backoff has passed.
     """
     plan = IntakePlan()
     for job in jobs:
-        if job.id in cursor.requested or job.id in has_runs:
-            (plan.confirm if job.id in has_runs else plan.wait).append(job)
+        state = cursor.backoff.get(job.id)
+        if state is not None and not state.due(now):
+            plan.wait.append(job)
+            continue
+        known = runs.get(job.id)
+        reset = known is not None and known.all_finished and known.reported
+        if job.id in cursor.requested or (known is not None and not reset):
+            (plan.confirm if known is not None else plan.wait).append(job)
             continue
         problem = job_problem(job)
         if problem is not None:
             plan.reject.append((job, problem))
         elif job.type in launchable:
-            plan.launch.append(job)
+            plan.launch.append((job, known.attempt + 1 if known else 1))
         else:
             plan.wait.append(job)
     return plan

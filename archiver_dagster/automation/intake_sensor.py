@@ -1,6 +1,9 @@
 """`scicat_jobs_sensor`: turns SciCat archive (and retrieve) jobs into one run per dataset."""
 
+import time
+
 from dagster import (
+    DagsterRunStatus,
     DefaultSensorStatus,
     RunRequest,
     RunsFilter,
@@ -10,41 +13,118 @@ from dagster import (
 )
 
 from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME, archive_dataset_job
-from archiver_dagster.automation.intake import IntakeCursor, plan_intake
+from archiver_dagster.automation.backoff import RetryState, after_failure
+from archiver_dagster.automation.intake import IntakeCursor, IntakePlan, JobRuns, plan_intake
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.retrieval.jobs import RETRIEVE_JOB_NAME, retrieve_dataset_job
+from archiver_dagster.scicat.client import SciCatClient, SciCatError
 from archiver_dagster.scicat.jobs import JobStatus, JobType, SciCatJob, list_jobs, update_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.settings import definition_time_int
-from archiver_dagster.tags import JOB_ID_TAG, job_run_key, job_run_tags
+from archiver_dagster.tags import (
+    JOB_ATTEMPT_TAG,
+    JOB_ID_TAG,
+    JOB_REPORTED_TAG,
+    job_run_key,
+    job_run_tags,
+)
 
 # The Dagster job that serves each SciCat job type.
 JOB_NAME_BY_TYPE: dict[str, str] = {
     JobType.ARCHIVE.value: ARCHIVE_JOB_NAME,
     JobType.RETRIEVE.value: RETRIEVE_JOB_NAME,
 }
+FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 
-def run_requests_for(job: SciCatJob) -> list[RunRequest]:
-    """One run per dataset, keyed by job id + PID so that nothing ever launches twice."""
+def run_requests_for(job: SciCatJob, attempt: int = 1) -> list[RunRequest]:
+    """One run per dataset, keyed by job id + PID (+ attempt) so nothing ever launches twice."""
     return [
         RunRequest(
-            run_key=job_run_key(job.id, entry.pid),
+            run_key=job_run_key(job.id, entry.pid, attempt),
             job_name=JOB_NAME_BY_TYPE[job.type],
             partition_key=entry.pid,
-            tags=job_run_tags(job.id, job.type),
+            tags=job_run_tags(job.id, job.type, attempt),
         )
         for entry in job.datasets()
     ]
 
 
-def jobs_with_runs(context: SensorEvaluationContext, jobs: list[SciCatJob]) -> set[str]:
-    """Ids of the given jobs that already have at least one run."""
-    return {
-        job.id
-        for job in jobs
-        if context.instance.get_run_records(filters=RunsFilter(tags={JOB_ID_TAG: job.id}), limit=1)
-    }
+def runs_of_jobs(context: SensorEvaluationContext, jobs: list[SciCatJob]) -> dict[str, JobRuns]:
+    """For each job with runs: its latest attempt and whether all of that attempt's runs ended."""
+    found: dict[str, JobRuns] = {}
+    for job in jobs:
+        records = context.instance.get_run_records(filters=RunsFilter(tags={JOB_ID_TAG: job.id}))
+        if not records:
+            continue
+        attempts = [int(r.dagster_run.tags.get(JOB_ATTEMPT_TAG, "1")) for r in records]
+        latest = max(attempts)
+        runs = [
+            record.dagster_run
+            for record, attempt in zip(records, attempts, strict=True)
+            if attempt == latest
+        ]
+        found[job.id] = JobRuns(
+            attempt=latest,
+            all_finished=all(run.status in FINISHED for run in runs),
+            reported=any(JOB_REPORTED_TAG in run.tags for run in runs),
+        )
+    return found
+
+
+def submitted_jobs(
+    context: SensorEvaluationContext, client: SciCatClient, scicat: SciCatResource
+) -> list[SciCatJob]:
+    """Every submitted job of our types; jobs the archiver cannot read are logged and skipped."""
+    unreadable: list[str] = []
+    jobs = [
+        job
+        for job_type in JobType
+        for job in list_jobs(
+            client, job_type, scicat.job_submitted_status, scicat.jobs_page_size, unreadable
+        )
+    ]
+    for problem in unreadable:
+        context.log.warning(f"skipping a SciCat job the archiver cannot read: {problem}")
+    return jobs
+
+
+def send_updates(
+    context: SensorEvaluationContext,
+    client: SciCatClient,
+    plan: IntakePlan,
+    cursor: IntakeCursor,
+    now: float,
+) -> IntakeCursor:
+    """Rejects and confirms jobs one by one; a job SciCat refuses to update is backed off."""
+    updates: list[tuple[SciCatJob, JobStatus, str]] = [
+        (job, JobStatus.FINISHED_UNSUCCESSFUL, f"Job rejected: {problem}")
+        for job, problem in plan.reject
+    ]
+    updates += [
+        (job, JobStatus.IN_PROGRESS, f"{job.type} of {len(job.datasets())} datasets started")
+        for job in plan.confirm
+    ]
+    backoff = dict(cursor.backoff)
+    confirmed: set[str] = set()
+    for job, status, message in updates:
+        if status is JobStatus.FINISHED_UNSUCCESSFUL:
+            context.log.warning(f"rejecting SciCat job {job.id}: {message}")
+        try:
+            update_job(client, job.id, status, message)
+        except SciCatError as error:
+            state = after_failure(backoff.get(job.id, RetryState()), now, str(error))
+            backoff[job.id] = state
+            context.log.warning(
+                f"SciCat refused to set job {job.id} {status.value} (attempt {state.attempts}, "
+                f"next try in {state.retry_at - now:.0f} s): {state.last_error}"
+            )
+            continue
+        backoff.pop(job.id, None)
+        if status is JobStatus.IN_PROGRESS:
+            confirmed.add(job.id)
+    requested = {k: v for k, v in cursor.requested.items() if k not in confirmed}
+    return IntakeCursor(requested=requested, backoff=backoff)
 
 
 @sensor(
@@ -58,44 +138,36 @@ def scicat_jobs_sensor(context: SensorEvaluationContext, scicat: SciCatResource)
     """Launches runs for new jobs, rejects invalid ones, marks launched ones `inProgress`.
 
     A job is marked `inProgress` only once its runs exist (the tick after they were
-    requested): a daemon crash in between can neither lose a job nor launch it twice.
+    requested): a daemon crash in between can neither lose a job nor launch it twice. One job
+    SciCat cannot read or refuses to update never holds up the others.
     """
     cursor = IntakeCursor.parse(context.cursor)
+    now = time.time()
     client = scicat.client()
     try:
-        submitted = [
-            job
-            for job_type in JobType
-            for job in list_jobs(
-                client, job_type, scicat.job_submitted_status, scicat.jobs_page_size
-            )
-        ]
+        submitted = submitted_jobs(context, client, scicat)
         plan = plan_intake(
-            submitted, cursor, set(JOB_NAME_BY_TYPE), jobs_with_runs(context, submitted)
+            submitted, cursor, set(JOB_NAME_BY_TYPE), runs_of_jobs(context, submitted), now
         )
-        for job, problem in plan.reject:
-            context.log.warning(f"rejecting SciCat job {job.id}: {problem}")
-            update_job(client, job.id, JobStatus.FINISHED_UNSUCCESSFUL, f"Job rejected: {problem}")
-        for job in plan.confirm:
-            count = len(job.datasets())
-            update_job(
-                client, job.id, JobStatus.IN_PROGRESS, f"{job.type} of {count} datasets started"
-            )
+        cursor = send_updates(context, client, plan, cursor, now)
     finally:
         client.close()
-    run_requests = [request for job in plan.launch for request in run_requests_for(job)]
+    run_requests = [r for job, attempt in plan.launch for r in run_requests_for(job, attempt)]
     pids = sorted({request.partition_key for request in run_requests if request.partition_key})
-    still_waiting = {job.id for job in plan.wait}
-    requested = {
-        **{job_id: pids_ for job_id, pids_ in cursor.requested.items() if job_id in still_waiting},
-        **{job.id: [entry.pid for entry in job.datasets()] for job in plan.launch},
+    listed = {job.id for job in submitted}
+    cursor.requested = {
+        **{job_id: pids_ for job_id, pids_ in cursor.requested.items() if job_id in listed},
+        **{job.id: [entry.pid for entry in job.datasets()] for job, _ in plan.launch},
     }
-    if plan.launch:
+    cursor.backoff = {job_id: s for job_id, s in cursor.backoff.items() if job_id in listed}
+    for job, attempt in plan.launch:
+        again = f" again (attempt {attempt}: the job was set back to submitted)"
         context.log.info(
-            f"launching {len(run_requests)} runs for jobs {[j.id for j in plan.launch]}"
+            f"launching {len(job.datasets())} runs for SciCat job {job.id}"
+            + (again if attempt > 1 else "")
         )
     return SensorResult(
         run_requests=run_requests,
         dynamic_partitions_requests=[datasets_partitions.build_add_request(pids)] if pids else [],
-        cursor=IntakeCursor(requested=requested).model_dump_json(),
+        cursor=cursor.model_dump_json(),
     )

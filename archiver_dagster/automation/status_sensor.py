@@ -1,9 +1,11 @@
 """`scicat_job_status_sensor`: reports each SciCat job's outcome once all its runs finished."""
 
+import time
 from datetime import UTC, datetime
 
 from dagster import DefaultSensorStatus, RunsFilter, SensorEvaluationContext, SkipReason, sensor
 
+from archiver_dagster.automation.backoff import RetryState, after_failure
 from archiver_dagster.automation.cursors import JsonCursor
 from archiver_dagster.automation.job_outcome import (
     DatasetState,
@@ -12,19 +14,23 @@ from archiver_dagster.automation.job_outcome import (
     job_verdict,
 )
 from archiver_dagster.retrieval.results import download_entries
-from archiver_dagster.scicat.client import SciCatClient, SciCatNotFoundError
+from archiver_dagster.scicat.client import SciCatClient, SciCatError, SciCatNotFoundError
 from archiver_dagster.scicat.jobs import JobStatus, JobType, get_job, update_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.settings import definition_time_int
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
-from archiver_dagster.tags import JOB_ID_TAG, JOB_TYPE_TAG, job_run_tags
+from archiver_dagster.tags import JOB_ID_TAG, JOB_REPORTED_TAG, JOB_TYPE_TAG, job_run_tags
 
 
 class StatusCursor(JsonCursor):
-    """Runs updated after `updated_after` are looked at; `pending` jobs are re-checked."""
+    """Runs updated after `updated_after` are looked at; `pending` jobs are re-checked.
+
+    `backoff` holds jobs SciCat refused to read or update, tried again when due.
+    """
 
     updated_after: float = 0.0
     pending: list[str] = []
+    backoff: dict[str, RetryState] = {}
 
 
 def touched_jobs(context: SensorEvaluationContext, since: float) -> tuple[set[str], float]:
@@ -67,9 +73,8 @@ def report_job(
         return True
     if job.status == JobStatus.SUBMITTED:
         return False  # the intake sensor marks it inProgress first
-    outcomes = dataset_outcomes(
-        context.instance, job_runs(context.instance, job_id), [e.pid for e in job.datasets()]
-    )
+    runs = job_runs(context.instance, job_id)
+    outcomes = dataset_outcomes(context.instance, runs, [e.pid for e in job.datasets()])
     verdict = job_verdict(job.type, outcomes)
     if verdict is None:
         return False
@@ -78,9 +83,15 @@ def report_job(
         result = None
         if job.type == JobType.RETRIEVE:
             retrieved = [o.pid for o in outcomes if o.state is DatasetState.SUCCEEDED]
-            result = {"result": download_entries(client, bucket, retrieved)}
+            entries, gone = download_entries(client, bucket, retrieved)
+            for pid in gone:
+                context.log.warning(f"SciCat job {job_id}: dataset {pid} no longer exists")
+            result = {"result": entries}
         update_job(client, job_id, status, message, result)
         context.log.info(f"SciCat job {job_id}: {status.value}: {message}")
+    if runs and JOB_REPORTED_TAG not in runs[0].tags:
+        # Marks the attempt reported, so that a job set back to submitted later runs again.
+        context.instance.add_run_tags(runs[0].run_id, {JOB_REPORTED_TAG: status.value})
     return True
 
 
@@ -98,18 +109,30 @@ def scicat_job_status_sensor(
     """Watches the runs of every SciCat job, whatever launched or re-executed them."""
     cursor = StatusCursor.parse(context.cursor)
     touched, newest = touched_jobs(context, cursor.updated_after)
-    candidates = sorted(touched | set(cursor.pending))
-    if not candidates:
-        context.update_cursor(cursor.model_dump_json())
+    now = time.time()
+    candidates = sorted(touched | set(cursor.pending) | set(cursor.backoff))
+    due = [job_id for job_id in candidates if cursor.backoff.get(job_id, RetryState()).due(now)]
+    if not due:
+        context.update_cursor(cursor.model_copy(update={"updated_after": newest}).model_dump_json())
         return SkipReason("no SciCat job has runs that changed")
+    pending: list[str] = [job_id for job_id in candidates if job_id not in due]
+    backoff = {job_id: state for job_id, state in cursor.backoff.items() if job_id not in due}
     client = scicat.client()
     try:
-        pending = [
-            job_id
-            for job_id in candidates
-            if not report_job(context, client, retrieval_bucket, job_id)
-        ]
+        for job_id in due:
+            try:
+                if not report_job(context, client, retrieval_bucket, job_id):
+                    pending.append(job_id)
+            except (SciCatError, ValueError) as error:  # this job only: the others go on
+                state = after_failure(cursor.backoff.get(job_id, RetryState()), now, str(error))
+                backoff[job_id] = state
+                context.log.warning(
+                    f"cannot report SciCat job {job_id} (attempt {state.attempts}, next try in "
+                    f"{state.retry_at - now:.0f} s): {state.last_error}"
+                )
     finally:
         client.close()
-    context.update_cursor(StatusCursor(updated_after=newest, pending=pending).model_dump_json())
+    pending = sorted(set(pending) - set(backoff))
+    updated = StatusCursor(updated_after=newest, pending=pending, backoff=backoff)
+    context.update_cursor(updated.model_dump_json())
     return None

@@ -4,17 +4,27 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
 
-from archiver_dagster.scicat.client import SciCatClient
+from archiver_dagster.scicat.client import SciCatClient, SciCatNotFoundError
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 
 
 def download_entries(
     client: SciCatClient, bucket: RetrievalBucketResource, pids: Iterable[str]
-) -> list[dict[str, Any]]:
-    """`jobResultObject.result`: one `{datasetId, name, size, archiveId, url}` per datablock."""
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """`jobResultObject.result`: one `{datasetId, name, size, archiveId, url}` per datablock.
+
+    Also returns the datasets SciCat no longer has (deleted after their retrieval): they get
+    no entries, and the other datasets' links are still reported.
+    """
     entries = []
+    gone = []
     for pid in pids:
-        for block in sorted(client.get_datablocks(pid), key=lambda block: block.archive_id):
+        try:
+            blocks = client.get_datablocks(pid)
+        except SciCatNotFoundError:
+            gone.append(pid)
+            continue
+        for block in sorted(blocks, key=lambda block: block.archive_id):
             entries.append(
                 {
                     "datasetId": pid,
@@ -24,4 +34,4 @@ def download_entries(
                     "url": bucket.presigned_url(block.archive_id),
                 }
             )
-    return entries
+    return entries, gone

@@ -3,12 +3,13 @@
 import json
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from archiver_dagster.scicat.client import (
     SciCatClient,
+    describe_validation_error,
     parse_answer,
     parse_list,
     quote_segment,
@@ -125,9 +126,17 @@ def jobs_collection_url(client: SciCatClient) -> str:
 
 
 def list_jobs(
-    client: SciCatClient, job_type: str, status: str, page_size: int = 100
+    client: SciCatClient,
+    job_type: str,
+    status: str,
+    page_size: int = 100,
+    unreadable: list[str] | None = None,
 ) -> Iterator[SciCatJob]:
-    """Every job of `job_type` in `status`, oldest first, fetched page by page."""
+    """Every job of `job_type` in `status`, oldest first, fetched page by page.
+
+    A job the archiver cannot read (no `id`, say) raises `SciCatError`; with an `unreadable`
+    list it is described there and skipped instead, so that one bad job does not hide the rest.
+    """
     skip = 0
     while True:
         limits = {"skip": skip, "limit": page_size}
@@ -140,12 +149,30 @@ def list_jobs(
             params = {"fields": json.dumps(fields), "limits": json.dumps(limits)}
             url = f"{jobs_collection_url(client)}/fullquery"
         response = client.send("GET", url, params=params)
-        page = parse_list(job_answer_model(client.jobs_api_version), response)
-        for item in page:
-            yield item.job()
+        if unreadable is None:
+            page: list[Any] = parse_list(job_answer_model(client.jobs_api_version), response)
+        else:
+            page = parse_list(dict, response)
+        for index, item in enumerate(page):
+            job = _readable_job(item, client.jobs_api_version, skip + index, unreadable)
+            if job is not None:
+                yield job
         if len(page) < page_size:
             return
         skip += page_size
+
+
+def _readable_job(
+    item: Any, api_version: int, position: int, unreadable: list[str] | None
+) -> SciCatJob | None:
+    if unreadable is None:
+        return cast(JobAnswerV3 | JobAnswerV4, item).job()
+    try:
+        return job_answer_model(api_version).model_validate(item).job()
+    except ValidationError as error:
+        identity = item.get("id") or item.get("_id") or f"at position {position}"
+        unreadable.append(f"job {identity}: {describe_validation_error(error)}")
+        return None
 
 
 def get_job(client: SciCatClient, job_id: str) -> SciCatJob:
