@@ -2,13 +2,11 @@
 
 import os.path
 from pathlib import PurePosixPath
-from urllib.parse import unquote
 
 import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from archiver_dagster.io_manager import encode_partition_key
 from archiver_dagster.partitions import (
     MAX_PID_LENGTH,
     InvalidPidError,
@@ -116,21 +114,6 @@ def test_accepted_pid_stays_inside_base_folder(pid: str) -> None:
     joined = os.path.normpath(BASE / pid)
     assert joined.startswith(f"{BASE}/")
     assert PurePosixPath(joined).relative_to(BASE).parts == tuple(pid.split("/"))
-
-
-@given(ANY_PIDS)
-@example(".")
-@example("..")
-@example("a/b")
-@example("%2F")
-def test_encoded_key_round_trips_and_has_no_slash(pid: str) -> None:
-    # The IO manager encodes any partition key, also ones validate_pid would reject.
-    encoded = encode_partition_key(pid)
-    assert "/" not in encoded
-    assert encoded not in (".", "..")
-    assert len(encoded.encode()) <= 200  # always a legal file name
-    if "~" not in encoded:  # short enough to be kept whole (long keys end with a hash)
-        assert unquote(encoded) == pid
 
 
 @given(st.one_of(LIKELY_PIDS, ANY_PIDS))

@@ -5,9 +5,9 @@ The layout is the reference's, so existing landing zones and LTS shares work unc
 
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote
 
 from archiver_dagster.partitions import validate_pid
+from archiver_dagster.storage.local_names import local_name
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,9 @@ class DatasetLayout:
         return str(path.parent) == self.datablocks_folder and path.suffix == ".tar"
 
     def scratch_folder(self, scratch_root: Path) -> Path:
-        """The dataset's archival scratch folder: one flat, percent-encoded folder per PID.
+        """The dataset's archival scratch folder: one flat folder per PID, named `local_name(pid)`.
 
-        Not nested like the stores' layout, so that cleaning PID `p` never touches `p/q`.
+        Not nested like the stores' layout, so that cleaning PID `p` never touches `p/q`; the
+        name stays below a file name's 255 bytes however long the PID's percent-encoding is.
         """
-        return scratch_root / "archival" / self.prefix / quote(self.pid, safe="")
+        return scratch_root / "archival" / self.prefix / local_name(self.pid)

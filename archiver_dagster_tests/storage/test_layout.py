@@ -1,5 +1,6 @@
 """Dataset layout: landing-zone keys, LTS paths and archiveIds exactly as the reference."""
 
+import hashlib
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 
@@ -87,3 +88,47 @@ def test_pid_that_is_a_prefix_of_another_owns_only_its_own() -> None:
 def test_invalid_pid_rejected_at_construction(pid: str) -> None:
     with pytest.raises(InvalidPidError):
         DatasetLayout(PREFIX, pid)
+
+
+NAME_MAX = 255  # bytes in a file name on Linux file systems (ext4, XFS, NFS, tmpfs)
+# The longest accepted PIDs, each far longer than a file name once percent-encoded.
+LONG_PIDS = [
+    "é" * (MAX_PID_LENGTH // 2),  # 200 bytes, 600 encoded
+    "é" * (MAX_PID_LENGTH // 2 - 1) + "e",  # differs from the one before only at the end
+    "/".join("a" * (MAX_PID_LENGTH // 2)),  # 199 bytes, 397 encoded
+    "%" * MAX_PID_LENGTH,  # 600 encoded
+    "20.500.12345/" + "x" * (MAX_PID_LENGTH - 13),  # 202 encoded: only just too long
+]
+
+
+@pytest.mark.parametrize("pid", LONG_PIDS)
+def test_every_local_name_of_a_longest_pid_fits_a_real_file_system(
+    pid: str, tmp_path: Path
+) -> None:
+    layout = DatasetLayout(PREFIX, pid)
+    index = 10**6  # more datablocks than any dataset has
+    scratch_tar = layout.scratch_folder(tmp_path / "scratch") / "datablocks" / "x"
+    scratch_tar = scratch_tar.with_name(layout.datablock_name(index) + ".partial")
+    lts_tar = tmp_path / "lts" / (layout.archive_id(index) + ".partial")
+    for path in (scratch_tar, lts_tar):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"tar")  # raises ENAMETOOLONG if any name is too long
+        assert all(len(part.encode()) <= NAME_MAX for part in path.parts)
+
+
+def test_scratch_folders_of_long_pids_are_distinct_bounded_and_readable() -> None:
+    names = [DatasetLayout(PREFIX, pid).scratch_folder(Path("/s")).name for pid in LONG_PIDS]
+    assert len(set(names)) == len(names)
+    # 200 bytes at most: room for the suffixes of the files kept next to them
+    assert all(len(name.encode()) <= 200 for name in names)
+    assert names[0].startswith("%C3%A9" * 20) and names[1].startswith("%C3%A9" * 20)
+    assert names[2].startswith("a%2Fa%2Fa%2F")
+    assert names[4].startswith("20.500.12345%2Fxxxxxxxx")
+
+
+def test_scratch_folder_name_is_stable_across_releases() -> None:
+    # A re-run after an upgrade must find the scratch folder an interrupted run left behind.
+    layout = DatasetLayout(PREFIX, LONG_PIDS[0])
+    assert layout.scratch_folder(Path("/s")).name == (
+        "%C3%A9" * 22 + "+" + hashlib.sha256(LONG_PIDS[0].encode()).hexdigest()
+    )
