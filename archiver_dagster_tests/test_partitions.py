@@ -32,6 +32,8 @@ def test_partitions_are_the_dynamic_datasets_set() -> None:
         "...",
         "..a/.b/c.",
         "x" * MAX_PID_LENGTH,
+        "x/raw_files_y/raw_filesz",  # only a whole segment is reserved
+        "datablocks.1/Raw_Files",
     ],
 )
 def test_accepts(pid: str) -> None:
@@ -68,6 +70,15 @@ def test_accepts(pid: str) -> None:
         ("pid\u00a0", "has leading or trailing whitespace"),
         ("x" * (MAX_PID_LENGTH + 1), f"longer than {MAX_PID_LENGTH} bytes"),
         ("é" * (MAX_PID_LENGTH // 2 + 1), f"longer than {MAX_PID_LENGTH} bytes"),
+        # dataset `x` with file `y/raw_files/f` has the same landing-zone key as this with `f`
+        ("x/raw_files/y", "has a 'raw_files' segment"),
+        ("raw_files", "has a 'raw_files' segment"),
+        ("raw_files/x", "has a 'raw_files' segment"),
+        ("x/raw_files", "has a 'raw_files' segment"),
+        # its datablocks would be stored inside dataset `x`'s datablocks folder
+        ("x/datablocks", "has a 'datablocks' segment"),
+        ("datablocks", "has a 'datablocks' segment"),
+        ("a/datablocks/b", "has a 'datablocks' segment"),
     ],
 )
 def test_rejects(pid: str, message: str) -> None:

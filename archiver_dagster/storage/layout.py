@@ -1,12 +1,15 @@
 """Where a dataset's objects and files live: landing-zone keys, LTS paths, archiveIds, scratch.
 
-The layout is the reference's, so existing landing zones and LTS shares work unchanged.
+The layout is the reference's, so existing landing zones and LTS shares work unchanged. A
+layout can be built for any path-safe PID, so datasets archived before the PID rules of
+`validate_pid` stay readable; new landing-zone keys and archiveIds are made only for PIDs that
+pass them, whose keys never overlap another dataset's.
 """
 
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from archiver_dagster.partitions import validate_pid
+from archiver_dagster.partitions import validate_pid, validate_retrievable_pid
 from archiver_dagster.storage.local_names import local_name
 
 
@@ -18,7 +21,7 @@ class DatasetLayout:
     pid: str
 
     def __post_init__(self) -> None:
-        validate_pid(self.pid)
+        validate_retrievable_pid(self.pid)
 
     @property
     def dataset_key(self) -> str:
@@ -27,7 +30,12 @@ class DatasetLayout:
 
     @property
     def raw_files_key(self) -> str:
-        """Landing-zone key prefix of the dataset's files (ends with `/`)."""
+        """Landing-zone key prefix of the dataset's files (ends with `/`); archivable PIDs only.
+
+        Raises `InvalidPidError` for a PID with a `raw_files` segment: `x/raw_files/y`'s prefix
+        lies inside dataset `x`'s, whose objects it would list, archive and delete as its own.
+        """
+        validate_pid(self.pid)
         return f"{self.dataset_key}/raw_files/"
 
     @property
@@ -40,7 +48,8 @@ class DatasetLayout:
         return f"{self.datablock_prefix}{index}.tar"
 
     def archive_id(self, index: int) -> str:
-        """SciCat `archiveId` of datablock `index`: its path relative to the LTS root."""
+        """SciCat `archiveId` of datablock `index`: its path on the LTS; archivable PIDs only."""
+        validate_pid(self.pid)
         return f"{self.datablocks_folder}/{self.datablock_name(index)}"
 
     @property

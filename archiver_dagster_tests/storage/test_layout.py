@@ -5,8 +5,10 @@ from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, example, given
+from hypothesis import strategies as st
 
-from archiver_dagster.partitions import MAX_PID_LENGTH, InvalidPidError
+from archiver_dagster.partitions import MAX_PID_LENGTH, InvalidPidError, validate_pid
 from archiver_dagster.storage.layout import DatasetLayout
 
 PID = "20.500.11935/0f2c8a4e-6a1d-4c5e-9b2f-1d2e3f4a5b6c"
@@ -57,7 +59,8 @@ def test_owns_its_own_archive_ids(index: int) -> None:
         # another dataset, also one whose PID extends or nests in this one
         DatasetLayout(PREFIX, "20.500.11935/other").archive_id(0),
         DatasetLayout(PREFIX, PID + "x").archive_id(0),
-        DatasetLayout(PREFIX, PID + "/datablocks").archive_id(0),
+        # a dataset nested in this one's datablocks folder, archived before the segment rule
+        f"openem-network/datasets/{PID}/datablocks/datablocks/x_0.tar",
         # another prefix
         DatasetLayout("other-prefix", PID).archive_id(0),
         # not a tar, or not directly in the datablocks folder
@@ -132,3 +135,54 @@ def test_scratch_folder_name_is_stable_across_releases() -> None:
     assert layout.scratch_folder(Path("/s")).name == (
         "%C3%A9" * 22 + "+" + hashlib.sha256(LONG_PIDS[0].encode()).hexdigest()
     )
+
+
+# Segments of PIDs and file paths, biased towards the layout's own folder names.
+SEGMENT = st.one_of(
+    st.sampled_from(["x", "y", "f", "raw_files", "datablocks", "datasets"]),
+    st.text(alphabet="xy_", min_size=1, max_size=3),
+)
+PATHS = st.lists(SEGMENT, min_size=1, max_size=4).map("/".join)
+
+
+def accepted(pid: str) -> bool:
+    try:
+        validate_pid(pid)
+    except InvalidPidError:
+        return False
+    return True
+
+
+@given(PATHS, PATHS, PATHS, PATHS)
+@example("x", "y/raw_files/f", "x/raw_files/y", "f")
+@example("x", "raw_files/f", "x/raw_files", "f")
+def test_no_two_datasets_share_a_landing_zone_key(
+    pid: str, path: str, other_pid: str, other_path: str
+) -> None:
+    assume(pid != other_pid and accepted(pid) and accepted(other_pid))
+    key = DatasetLayout(PREFIX, pid).raw_files_key + path
+    other_key = DatasetLayout(PREFIX, other_pid).raw_files_key + other_path
+    assert key != other_key
+
+
+@given(PATHS, PATHS)
+@example("x", "x/datablocks")
+@example("x", "x/datablocks/y")
+def test_no_dataset_lives_inside_another_datasets_datablocks_folder(
+    pid: str, other_pid: str
+) -> None:
+    assume(pid != other_pid and accepted(pid) and accepted(other_pid))
+    folder = DatasetLayout(PREFIX, pid).datablocks_folder + "/"
+    assert not DatasetLayout(PREFIX, other_pid).dataset_key.startswith(folder)
+
+
+def test_pid_archived_before_the_segment_rule_is_readable_but_gets_no_new_keys() -> None:
+    layout = DatasetLayout(PREFIX, "x/datablocks/y")
+    assert layout.datablocks_folder == "openem-network/datasets/x/datablocks/y/datablocks"
+    assert layout.owns_archive_id(
+        "openem-network/datasets/x/datablocks/y/datablocks/x-datablocks-y_0.tar"
+    )
+    with pytest.raises(InvalidPidError, match="'datablocks' segment"):
+        layout.archive_id(0)
+    with pytest.raises(InvalidPidError, match="'raw_files' segment"):
+        _ = DatasetLayout(PREFIX, "x/raw_files/y").raw_files_key
