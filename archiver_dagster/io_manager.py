@@ -1,13 +1,12 @@
-"""Stores asset values (pydantic manifests) as JSON files, partition keys percent-encoded.
+"""Stores asset values (pydantic manifests) as JSON files named by `local_name(partition key)`.
 
 Dagster's default filesystem IO manager turns a `/` in a partition key into sub-folders, so the
-value of PID `p` would be destroyed by PID `p/q`. Encoding the key whole avoids that.
+value of PID `p` would be destroyed by PID `p/q`, and a long key would exceed a file name's 255
+bytes. `local_name` encodes the key whole, bounded and readable, one name per key.
 """
 
-import hashlib
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from dagster import (
     ConfigurableIOManagerFactory,
@@ -18,22 +17,7 @@ from dagster import (
 )
 from pydantic import BaseModel, Field, TypeAdapter
 
-MAX_NAME_BYTES = 200  # file names are limited to 255 bytes; leave room for suffixes
-
-
-def encode_partition_key(key: str) -> str:
-    """A file name for a partition key: percent-encoded whole, so `/` and `..` are inert.
-
-    Percent-encoding can triple a key's length; a name that would be too long for the file
-    system keeps a readable start and ends with a hash of the whole key.
-    """
-    encoded = quote(key, safe="")
-    if encoded in (".", ".."):
-        return encoded.replace(".", "%2E")
-    if len(encoded) > MAX_NAME_BYTES:
-        digest = hashlib.sha256(key.encode("utf-8", errors="surrogatepass")).hexdigest()
-        return f"{encoded[: MAX_NAME_BYTES - 65]}~{digest}"
-    return encoded
+from archiver_dagster.storage.local_names import local_name
 
 
 class JsonManifestIOManager(IOManager):
@@ -45,7 +29,7 @@ class JsonManifestIOManager(IOManager):
     def path_for(self, context: InputContext | OutputContext) -> Path:
         """Where the asset partition's manifest is stored."""
         has_key = context.has_asset_partitions
-        name = encode_partition_key(context.asset_partition_key) if has_key else "_"
+        name = local_name(context.asset_partition_key) if has_key else "_"
         return self.base_dir.joinpath(*context.asset_key.path, f"{name}.json")
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:

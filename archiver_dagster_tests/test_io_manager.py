@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from dagster import (
@@ -13,8 +14,9 @@ from dagster import (
 )
 from pydantic import BaseModel
 
-from archiver_dagster.io_manager import JsonManifestIOManagerFactory, encode_partition_key
+from archiver_dagster.io_manager import JsonManifestIOManagerFactory
 from archiver_dagster.partitions import MAX_PID_LENGTH, validate_pid
+from archiver_dagster.storage.local_names import local_name
 
 PARTITIONS_NAME = "throwaway"
 throwaway_partitions = DynamicPartitionsDefinition(name=PARTITIONS_NAME)
@@ -72,7 +74,7 @@ def run(instance: DagsterInstance, key: str, base_dir: Path | None, selection=No
 
 
 def stored(base_dir: Path, asset_name: str, key: str) -> dict:
-    path = base_dir / asset_name / f"{encode_partition_key(key)}.json"
+    path = base_dir / asset_name / f"{local_name(key)}.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -159,3 +161,24 @@ def test_long_valid_pid_can_be_stored(instance: DagsterInstance, tmp_path: Path)
     )
     assert result.success
     assert stored(tmp_path, "upstream_manifest", pid)["pid"] == pid
+
+
+def test_long_key_and_a_key_spelling_its_hashed_name_keep_separate_values(
+    instance: DagsterInstance, tmp_path: Path
+) -> None:
+    # A long key is stored under a readable start and a hash of the whole key. A key whose own
+    # encoding is that very name (anyone may create such a PID) must not share its file: the
+    # value of one dataset would be read as the other's.
+    long_key = "20.500.12345/" + "é" * 90
+    hashed_name = local_name(long_key)
+    twin = unquote(hashed_name)
+    assert twin != long_key
+
+    base = tmp_path / "manifests"
+
+    run(instance, long_key, base, selection=[upstream_manifest])
+    run(instance, twin, base, selection=[upstream_manifest])
+
+    assert stored(base, "upstream_manifest", long_key)["pid"] == long_key
+    assert stored(base, "upstream_manifest", twin)["pid"] == twin
+    assert len(all_files(base)) == 2

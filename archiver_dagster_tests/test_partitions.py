@@ -2,13 +2,11 @@
 
 import os.path
 from pathlib import PurePosixPath
-from urllib.parse import unquote
 
 import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from archiver_dagster.io_manager import encode_partition_key
 from archiver_dagster.partitions import (
     MAX_PID_LENGTH,
     InvalidPidError,
@@ -34,6 +32,8 @@ def test_partitions_are_the_dynamic_datasets_set() -> None:
         "...",
         "..a/.b/c.",
         "x" * MAX_PID_LENGTH,
+        "x/raw_files_y/raw_filesz",  # only a whole segment is reserved
+        "datablocks.1/Raw_Files",
     ],
 )
 def test_accepts(pid: str) -> None:
@@ -70,6 +70,15 @@ def test_accepts(pid: str) -> None:
         ("pid\u00a0", "has leading or trailing whitespace"),
         ("x" * (MAX_PID_LENGTH + 1), f"longer than {MAX_PID_LENGTH} bytes"),
         ("é" * (MAX_PID_LENGTH // 2 + 1), f"longer than {MAX_PID_LENGTH} bytes"),
+        # dataset `x` with file `y/raw_files/f` has the same landing-zone key as this with `f`
+        ("x/raw_files/y", "has a 'raw_files' segment"),
+        ("raw_files", "has a 'raw_files' segment"),
+        ("raw_files/x", "has a 'raw_files' segment"),
+        ("x/raw_files", "has a 'raw_files' segment"),
+        # its datablocks would be stored inside dataset `x`'s datablocks folder
+        ("x/datablocks", "has a 'datablocks' segment"),
+        ("datablocks", "has a 'datablocks' segment"),
+        ("a/datablocks/b", "has a 'datablocks' segment"),
     ],
 )
 def test_rejects(pid: str, message: str) -> None:
@@ -116,21 +125,6 @@ def test_accepted_pid_stays_inside_base_folder(pid: str) -> None:
     joined = os.path.normpath(BASE / pid)
     assert joined.startswith(f"{BASE}/")
     assert PurePosixPath(joined).relative_to(BASE).parts == tuple(pid.split("/"))
-
-
-@given(ANY_PIDS)
-@example(".")
-@example("..")
-@example("a/b")
-@example("%2F")
-def test_encoded_key_round_trips_and_has_no_slash(pid: str) -> None:
-    # The IO manager encodes any partition key, also ones validate_pid would reject.
-    encoded = encode_partition_key(pid)
-    assert "/" not in encoded
-    assert encoded not in (".", "..")
-    assert len(encoded.encode()) <= 200  # always a legal file name
-    if "~" not in encoded:  # short enough to be kept whole (long keys end with a hash)
-        assert unquote(encoded) == pid
 
 
 @given(st.one_of(LIKELY_PIDS, ANY_PIDS))

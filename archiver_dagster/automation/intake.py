@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from archiver_dagster.automation.backoff import RetryState
 from archiver_dagster.automation.cursors import JsonCursor
-from archiver_dagster.partitions import InvalidPidError, validate_pid
+from archiver_dagster.partitions import InvalidPidError, validate_pid, validate_retrievable_pid
 from archiver_dagster.scicat.jobs import JobType, SciCatJob
 
 
@@ -33,9 +33,11 @@ def job_problem(job: SciCatJob) -> str | None:
     except ValueError as error:
         return str(error)
     pids = [entry.pid for entry in entries]
+    # Datasets archived before the layout-segment rule of `validate_pid` stay retrievable.
+    validate = validate_retrievable_pid if job.type == JobType.RETRIEVE else validate_pid
     for pid in pids:
         try:
-            validate_pid(pid)
+            validate(pid)
         except InvalidPidError as error:
             return f"invalid PID in datasetList: {error}"
     if len(set(pids)) != len(pids):

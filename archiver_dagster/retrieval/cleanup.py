@@ -6,7 +6,7 @@ The archived copy on the LTS is never modified or deleted by retrieval.
 from dataclasses import dataclass, field
 
 from archiver_dagster.errors import ErrorKind, return_message
-from archiver_dagster.partitions import InvalidPidError, validate_pid
+from archiver_dagster.partitions import InvalidPidError, validate_retrievable_pid
 from archiver_dagster.scicat.client import DatasetNotFoundError, SciCatClient
 from archiver_dagster.scicat.models import LifecycleUpdate, RetrieveStatus
 from archiver_dagster.storage.layout import DatasetLayout
@@ -35,7 +35,7 @@ def clean_up_failed_retrieval(
     """Sets `retrieveStatusMessage: datasetRetrievalFailed` and removes the run's uploads."""
     report = RetrievalCleanupReport(pid=pid)
     try:
-        layout = DatasetLayout(storage_prefix, validate_pid(pid))
+        layout = DatasetLayout(storage_prefix, validate_retrievable_pid(pid))
     except InvalidPidError as error:
         report.notes.append(f"invalid PID, nothing to clean: {error}")
         return report

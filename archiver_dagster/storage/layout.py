@@ -1,13 +1,16 @@
 """Where a dataset's objects and files live: landing-zone keys, LTS paths, archiveIds, scratch.
 
-The layout is the reference's, so existing landing zones and LTS shares work unchanged.
+The layout is the reference's, so existing landing zones and LTS shares work unchanged. A
+layout can be built for any path-safe PID, so datasets archived before the PID rules of
+`validate_pid` stay readable; new landing-zone keys and archiveIds are made only for PIDs that
+pass them, whose keys never overlap another dataset's.
 """
 
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote
 
-from archiver_dagster.partitions import validate_pid
+from archiver_dagster.partitions import validate_pid, validate_retrievable_pid
+from archiver_dagster.storage.local_names import local_name
 
 
 @dataclass(frozen=True)
@@ -18,7 +21,7 @@ class DatasetLayout:
     pid: str
 
     def __post_init__(self) -> None:
-        validate_pid(self.pid)
+        validate_retrievable_pid(self.pid)
 
     @property
     def dataset_key(self) -> str:
@@ -27,7 +30,12 @@ class DatasetLayout:
 
     @property
     def raw_files_key(self) -> str:
-        """Landing-zone key prefix of the dataset's files (ends with `/`)."""
+        """Landing-zone key prefix of the dataset's files (ends with `/`); archivable PIDs only.
+
+        Raises `InvalidPidError` for a PID with a `raw_files` segment: `x/raw_files/y`'s prefix
+        lies inside dataset `x`'s, whose objects it would list, archive and delete as its own.
+        """
+        validate_pid(self.pid)
         return f"{self.dataset_key}/raw_files/"
 
     @property
@@ -40,7 +48,8 @@ class DatasetLayout:
         return f"{self.datablock_prefix}{index}.tar"
 
     def archive_id(self, index: int) -> str:
-        """SciCat `archiveId` of datablock `index`: its path relative to the LTS root."""
+        """SciCat `archiveId` of datablock `index`: its path on the LTS; archivable PIDs only."""
+        validate_pid(self.pid)
         return f"{self.datablocks_folder}/{self.datablock_name(index)}"
 
     @property
@@ -54,8 +63,9 @@ class DatasetLayout:
         return str(path.parent) == self.datablocks_folder and path.suffix == ".tar"
 
     def scratch_folder(self, scratch_root: Path) -> Path:
-        """The dataset's archival scratch folder: one flat, percent-encoded folder per PID.
+        """The dataset's archival scratch folder: one flat folder per PID, named `local_name(pid)`.
 
-        Not nested like the stores' layout, so that cleaning PID `p` never touches `p/q`.
+        Not nested like the stores' layout, so that cleaning PID `p` never touches `p/q`; the
+        name stays below a file name's 255 bytes however long the PID's percent-encoding is.
         """
-        return scratch_root / "archival" / self.prefix / quote(self.pid, safe="")
+        return scratch_root / "archival" / self.prefix / local_name(self.pid)

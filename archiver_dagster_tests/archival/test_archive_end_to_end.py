@@ -1,12 +1,25 @@
 """The whole archival graph for a dataset whose PID contains `/`, against the real stack."""
 
 import hashlib
+import os
 import tarfile
+import uuid
+from pathlib import Path
+from urllib.parse import quote
 
 from scicat_sdk_py.models import CreateDatasetDatablockDto, DataFile
 
 from archiver_dagster.devstack.stack import LocalStack
-from archiver_dagster_tests.helpers import archive, landing_zone_keys, lts_folder, scratch_folder
+from archiver_dagster.partitions import MAX_PID_LENGTH
+from archiver_dagster_tests.helpers import (
+    archive,
+    archive_status,
+    landing_zone_keys,
+    lts_folder,
+    scratch_folder,
+)
+
+NAME_MAX = os.pathconf("/", "PC_NAME_MAX")
 
 # Fields the backend adds to what we sent (ownership is inherited from the dataset).
 STORED_ONLY = {
@@ -65,3 +78,39 @@ def test_archives_dataset_with_slash_in_pid(stack: LocalStack, instance, seed_da
     assert sorted(p.name for p in lts_folder(stack, pid).iterdir()) == sorted(
         b["archiveId"].rsplit("/", 1)[1] for b in blocks
     )
+
+
+def test_archives_pid_whose_percent_encoding_exceeds_a_file_name(
+    stack: LocalStack, instance, seed_dataset
+):
+    unique = f"20.500.12345/{uuid.uuid4()}/"
+    pid = unique + "é" * ((MAX_PID_LENGTH - len(unique)) // 2)
+    assert len(pid.encode()) == MAX_PID_LENGTH  # the longest PID accepted
+    assert len(quote(pid, safe="")) > NAME_MAX  # too long for a file name
+    files = seed_dataset(pid)
+    # Leftovers of an interrupted attempt: the run must find the same scratch folder again.
+    scratch = scratch_folder(stack, pid)
+    assert len(scratch.name.encode()) <= NAME_MAX
+    assert scratch.name.startswith(quote(unique, safe=""))  # readable
+    (scratch / "datablocks").mkdir(parents=True)
+    (scratch / "datablocks" / "stale.tar.partial").write_bytes(b"interrupted")
+
+    result = archive(instance, pid)
+
+    assert result.success
+    assert archive_status(stack, pid) == "datasetOnArchiveDisk"
+    blocks = stack.scicat.datablocks(pid)
+    members = {}
+    for block in blocks:
+        assert block["archiveId"].startswith(f"openem-network/datasets/{pid}/datablocks/")
+        with tarfile.open(stack.lts_root / block["archiveId"]) as tar:
+            for member in tar.getmembers():
+                members[member.name] = tar.extractfile(member).read()
+    assert members == {file.path: file.content() for file in files}
+    assert landing_zone_keys(stack, pid) == []
+    assert not scratch.exists()
+    # The manifests kept by the IO manager: one per asset, under a bounded, readable name.
+    manifests = sorted((Path(instance.storage_directory()) / "manifests").rglob("*.json"))
+    assert len(manifests) == 4
+    assert {path.name for path in manifests} == {manifests[0].name}
+    assert manifests[0].name.startswith(quote(unique, safe=""))

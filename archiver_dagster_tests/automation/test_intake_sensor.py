@@ -92,6 +92,34 @@ def test_invalid_job_is_rejected_and_nothing_runs(version, instance, scicat_sim,
     assert "escape" in message and "invalid PID" in message
 
 
+@VERSIONS
+def test_archive_job_naming_a_pid_that_overlaps_another_is_rejected(
+    version, instance, scicat_sim, scicat_user
+):
+    # Its files would share landing-zone keys with dataset `20.500.12345/x`'s files `y/...`.
+    nested = scicat_user.dataset("20.500.12345/x/raw_files/y")
+    job_id = scicat_user.job(version, [scicat_user.dataset("fine"), nested])
+
+    result = evaluate(instance, resource_for(scicat_sim, version))
+
+    assert result.run_requests == []
+    status, message = scicat_user.status(version, job_id)
+    assert status == "finishedUnsuccessful"
+    assert "invalid PID" in message and "'raw_files' segment" in message
+
+
+def test_retrieve_job_for_a_pid_archived_before_the_segment_rule_runs(
+    instance, scicat_sim, scicat_user
+):
+    # Archived by the reference (or an earlier release), it must stay retrievable.
+    legacy = scicat_user.dataset("20.500.12345/x/datablocks/y")
+    scicat_user.job(4, [legacy], job_type="retrieve")
+
+    result = evaluate(instance, resource_for(scicat_sim, 4))
+
+    assert [request.partition_key for request in result.run_requests] == [legacy]
+
+
 def test_job_naming_a_dataset_twice_is_rejected(instance, scicat_sim, scicat_user):
     pid = scicat_user.dataset("twice")
     job_id = scicat_user.job(4, [pid, pid])

@@ -3,13 +3,14 @@
 import hashlib
 import io
 import tarfile
+from urllib.parse import quote
 
 import requests
 from dagster import materialize
 
 from archiver_dagster.archival.assets import archival_assets
 from archiver_dagster.definitions import build_resources
-from archiver_dagster.devstack.seed import sample_files
+from archiver_dagster.devstack.seed import SciCatSeeder, sample_files
 from archiver_dagster.devstack.stack import RETRIEVAL_BUCKET, LocalStack
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.retrieval.assets import retrieved_datablocks
@@ -164,3 +165,43 @@ def test_dataset_without_datablocks_is_a_user_error(stack, instance, seed_datase
     message = lifecycle(stack, pid)["retrieveReturnMessage"]
     assert message["errorKind"] == "user"
     assert "never archived" in message["message"]
+
+
+def test_dataset_archived_before_the_segment_rule_is_still_retrieved(
+    stack, instance, seed_dataset, unique_pid
+):
+    # A PID with a `datablocks` segment is no longer archived, but the reference archived such
+    # datasets: their tars sit on the LTS in the reference's layout and must come back.
+    pid = f"{unique_pid()}/datablocks/old"
+    files = seed_dataset(pid, sample_files(3, 2000), upload=[])
+    archive_id = f"openem-network/datasets/{pid}/datablocks/{pid.replace('/', '-')}_0.tar"
+    tar_path = stack.lts_root / archive_id
+    tar_path.parent.mkdir(parents=True)
+    with tarfile.open(tar_path, "w") as tar:
+        for file in files:
+            info = tarfile.TarInfo(file.path)
+            info.size = file.size
+            tar.addfile(info, io.BytesIO(file.content()))
+    seeder = SciCatSeeder(stack.scicat.url, "archiver", "archiver-password")
+    seeder.post(
+        f"/datasets/{quote(pid, safe='')}/datablocks",
+        {
+            "archiveId": archive_id,
+            "size": sum(file.size for file in files),
+            "packedSize": tar_path.stat().st_size,
+            "chkAlg": "md5",
+            "version": "1.0",
+            "dataFileList": [
+                {"path": f.path, "size": f.size, "time": "2025-01-01T00:00:00Z", "chk": f.md5()}
+                for f in files
+            ],
+        },
+    )
+
+    result = retrieve(instance, pid)
+
+    assert result.success
+    [url] = links(result).values()
+    response = requests.get(url, timeout=10)
+    assert response.content == tar_path.read_bytes()
+    assert lifecycle(stack, pid)["retrieveStatusMessage"] == "datasetRetrieved"
