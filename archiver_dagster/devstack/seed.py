@@ -16,11 +16,18 @@ SEED_OWNER_GROUP = "p-demo"
 
 @dataclass(frozen=True)
 class SampleFile:
-    """A generated file: deterministic pseudo-random content from `seed`."""
+    """A generated file: deterministic pseudo-random content from `seed`, and its attributes.
+
+    `uid`, `gid` and `perm` are registered as given (`None`: not registered), as an ingestor
+    writes what it saw on the file system.
+    """
 
     path: str
     size: int
     seed: int = 0
+    uid: str | None = "1000"
+    gid: str | None = "1000"
+    perm: str | None = "-rw-r--r--"
 
     def content(self) -> bytes:
         """The file's bytes."""
@@ -79,19 +86,17 @@ class SciCatSeeder:
             f"/datasets/{quote(pid, safe='')}/origdatablocks",
             {
                 "size": sum(file.size for file in file_list),
-                "dataFileList": [
-                    {
-                        "path": file.path,
-                        "size": file.size,
-                        "time": now,
-                        "uid": "1000",
-                        "gid": "1000",
-                        "perm": "-rw-r--r--",
-                    }
-                    for file in file_list
-                ],
+                "dataFileList": [_data_file(file, now) for file in file_list],
             },
         )
+
+
+def _data_file(file: SampleFile, time: str) -> dict[str, Any]:
+    """The origdatablock entry of a sample file; attributes that are `None` are left out."""
+    entry: dict[str, Any] = {"path": file.path, "size": file.size, "time": time}
+    attributes = {"uid": file.uid, "gid": file.gid, "perm": file.perm}
+    entry.update({key: value for key, value in attributes.items() if value is not None})
+    return entry
 
 
 def create_job(seeder: "SciCatSeeder", job_type: str, pids: list[str]) -> str:
