@@ -1,7 +1,8 @@
 """Ops of the `datablocks` asset: plan the tars, pack each (fanned out), register them."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 from dagster import DynamicOut, DynamicOutput, MetadataValue, OpExecutionContext, Out, Output, op
 from pydantic import BaseModel
@@ -19,11 +20,15 @@ from archiver_dagster.archival.metadata import throughput
 from archiver_dagster.archival.registration import manifests_from_registered, register
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.errors import ArchiverSystemError, MissingFilesError, classified_failures
-from archiver_dagster.packing.plan import plan_datablocks
+from archiver_dagster.packing.plan import FileEntry, plan_datablocks
 from archiver_dagster.packing.tar_stream import SourceSizeError, write_tar
 from archiver_dagster.scicat.models import ArchiveStatus, LifecycleUpdate
 from archiver_dagster.scicat.resource import SciCatResource
-from archiver_dagster.storage.landing_zone import LandingZoneResource
+from archiver_dagster.storage.landing_zone import (
+    LandingZoneObject,
+    LandingZoneResource,
+    RawObject,
+)
 
 MANIFEST_IO_MANAGER = "manifest_io_manager"
 
@@ -100,20 +105,23 @@ def pack_datablock(
     dest = packing.scratch_datablocks(pid) / layout.datablock_name(plan.index)
     dest.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    sources: dict[str, LandingZoneObject] = {}
+
+    def members(objects: Iterable[RawObject]) -> Iterator[tuple[FileEntry, BinaryIO]]:
+        for file, (stream, source) in zip(plan.files, objects, strict=False):
+            sources[file.path] = source
+            yield file_entry(file), stream
+
     with classified_failures():
-        streams = landing_zone.open_raw_files(pid, [(file.path, file.size) for file in plan.files])
+        objects = landing_zone.open_raw_files(pid, [(file.path, file.size) for file in plan.files])
         try:
-            packed = write_tar(
-                dest,
-                zip((file_entry(file) for file in plan.files), streams, strict=False),
-                packing.checksum_algorithm,
-            )
+            packed = write_tar(dest, members(objects), packing.checksum_algorithm)
         except SourceSizeError as error:
             raise MissingFilesError(
                 f"landing-zone object changed while packing: {error}"
             ) from error
         finally:
-            streams.close()
+            objects.close()
     seconds = time.monotonic() - started
     context.add_output_metadata(
         {
@@ -132,7 +140,12 @@ def pack_datablock(
         checksum=packed.checksum,
         algorithm=packed.algorithm,
         members=[
-            MemberManifest(path=member.path, size=member.size, checksum=member.checksum)
+            MemberManifest(
+                path=member.path,
+                size=member.size,
+                checksum=member.checksum,
+                landing_zone=sources[member.path],
+            )
             for member in packed.members
         ],
         pack_seconds=seconds,
