@@ -15,6 +15,8 @@ class SourceFile(BaseModel):
     uid: str | None = None
     gid: str | None = None
     perm: str | None = None
+    chk: str | None = Field(default=None, description="Checksum the ingestor registered.")
+    chk_alg: str | None = Field(default=None, description="`chkAlg` of its origdatablock.")
 
 
 class OrigDatablocksManifest(BaseModel):

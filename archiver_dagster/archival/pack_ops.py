@@ -19,8 +19,19 @@ from archiver_dagster.archival.manifests import (
 from archiver_dagster.archival.metadata import throughput
 from archiver_dagster.archival.registration import manifests_from_registered, register
 from archiver_dagster.archival.resources import PackingResource
-from archiver_dagster.errors import ArchiverSystemError, MissingFilesError, classified_failures
+from archiver_dagster.errors import (
+    ArchiverSystemError,
+    MissingFilesError,
+    RegisteredChecksumError,
+    classified_failures,
+)
 from archiver_dagster.packing.plan import FileEntry, plan_datablocks
+from archiver_dagster.packing.source_checksums import (
+    RegisteredChecksum,
+    SourceChecksumError,
+    checkable_files,
+    named_files,
+)
 from archiver_dagster.packing.tar_stream import SourceSizeError, write_tar
 from archiver_dagster.scicat.models import ArchiveStatus, LifecycleUpdate
 from archiver_dagster.scicat.resource import SciCatResource
@@ -90,6 +101,20 @@ def plan_datablock_packing(
         yield DynamicOutput(plan, mapping_key=mapping_key(plan.index))
 
 
+def registered_checksums(
+    context: OpExecutionContext, files: list[SourceFile]
+) -> dict[str, RegisteredChecksum]:
+    """The ingestor's checksums to verify while packing; logs those that cannot be checked."""
+    triples = ((file.path, file.chk, file.chk_alg) for file in files)
+    checkable, not_checkable = checkable_files(triples)
+    if not_checkable:
+        reasons = [f"{path}: {reason}" for path, reason in not_checkable.items()]
+        context.log.warning(
+            f"{len(reasons)} registered checksum(s) cannot be checked: {named_files(reasons)}"
+        )
+    return checkable
+
+
 @op
 def pack_datablock(
     context: OpExecutionContext,
@@ -105,6 +130,7 @@ def pack_datablock(
     dest = packing.scratch_datablocks(pid) / layout.datablock_name(plan.index)
     dest.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    registered = registered_checksums(context, plan.files)
     sources: dict[str, LandingZoneObject] = {}
 
     def members(objects: Iterable[RawObject]) -> Iterator[tuple[FileEntry, BinaryIO]]:
@@ -115,10 +141,16 @@ def pack_datablock(
     with classified_failures():
         objects = landing_zone.open_raw_files(pid, [(file.path, file.size) for file in plan.files])
         try:
-            packed = write_tar(dest, members(objects), packing.checksum_algorithm)
+            packed = write_tar(
+                dest, members(objects), packing.checksum_algorithm, registered=registered
+            )
         except SourceSizeError as error:
             raise MissingFilesError(
                 f"landing-zone object changed while packing: {error}"
+            ) from error
+        except SourceChecksumError as error:
+            raise RegisteredChecksumError(
+                f"landing-zone data is not as registered: {error}"
             ) from error
         finally:
             objects.close()
@@ -128,6 +160,8 @@ def pack_datablock(
             "archive_id": layout.archive_id(plan.index),
             "files": len(plan.files),
             "tar_checksum": packed.checksum,
+            "chk_verified": len(registered),
+            "chk_not_verified": len(plan.files) - len(registered),
             **throughput(packed.unpacked_size, seconds),
         }
     )
