@@ -34,6 +34,10 @@ class MissingFilesError(UserError):
     """Files listed in SciCat are missing from the landing zone or differ in size."""
 
 
+class RegisteredChecksumError(UserError):
+    """Landing-zone data differs from the checksums (`chk`) registered in the origdatablocks."""
+
+
 class ArchiverSystemError(ArchiverError):
     """Infrastructure failed (SciCat, S3, LTS, checksums): operators have to act."""
 

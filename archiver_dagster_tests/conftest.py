@@ -63,16 +63,20 @@ Seed = Callable[..., list[SampleFile]]
 
 @pytest.fixture
 def seed_dataset(stack: LocalStack) -> Seed:
-    """Registers a dataset in SciCat and uploads its files (all, or the ones given)."""
+    """Registers a dataset in SciCat (with md5 `chk`s unless told) and uploads its files.
+
+    All files are uploaded, or the ones given in `upload` (e.g. with other content).
+    """
     seeder = SciCatSeeder(stack.scicat.url, "archiver", "archiver-password")
 
     def seed(
         pid: str,
         files: list[SampleFile] | None = None,
         upload: list[SampleFile] | None = None,
+        chk_alg: str | None = "md5",
     ) -> list[SampleFile]:
         files = files if files is not None else sample_files(6, 1500)
-        seeder.create_dataset(pid, files)
+        seeder.create_dataset(pid, files, chk_alg)
         upload_files(
             stack.s3.client(),
             LANDING_ZONE_BUCKET,

@@ -139,3 +139,24 @@ def failing_libc_call(code: int) -> Callable[..., int]:
         return -1
 
     return call
+
+
+def upload_multipart(client: Any, key: str, data: bytes, part_size: int = 5 << 20) -> None:
+    """Uploads `data` to the landing zone in parts, as upload tools do for large files."""
+    upload = client.create_multipart_upload(Bucket=LANDING_ZONE_BUCKET, Key=key)
+    parts = []
+    for number, start in enumerate(range(0, len(data), part_size), start=1):
+        answer = client.upload_part(
+            Bucket=LANDING_ZONE_BUCKET,
+            Key=key,
+            UploadId=upload["UploadId"],
+            PartNumber=number,
+            Body=data[start : start + part_size],
+        )
+        parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+    client.complete_multipart_upload(
+        Bucket=LANDING_ZONE_BUCKET,
+        Key=key,
+        UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": parts},
+    )

@@ -1,10 +1,15 @@
-"""Tar header fields derived from SciCat's file attributes (time, uid, gid, perm strings)."""
+"""Tar header fields derived from SciCat's file attributes (time, uid, gid, perm strings).
+
+What a header keeps (architecture decision 40): the rwx permission bits, numeric ids and
+names, except that setuid/setgid/sticky bits are dropped and a root, missing or name-only owner
+gets the numeric id `NOBODY_ID`. SciCat keeps the attributes as registered.
+"""
 
 import stat
 from datetime import UTC, datetime
 
 from archiver_dagster.archival.manifests import SourceFile
-from archiver_dagster.packing.plan import FileEntry
+from archiver_dagster.packing.plan import NOBODY_ID, PERMISSION_BITS, ROOT_NAME, FileEntry
 
 DEFAULT_MODE = 0o644
 MAX_ST_MODE = 0o177777  # file type + permission bits, the largest st_mode
@@ -61,22 +66,27 @@ def _symbolic_mode(chars: str) -> int:
 
 
 def _owner(value: str | None) -> tuple[int, str]:
-    if not value:
-        return 0, ""
+    """The (id, name) a header gets for a SciCat uid/gid string; root becomes nobody.
+
+    A name goes with the id `NOBODY_ID`: tar falls back to the id where the name is unknown.
+    """
+    if not value or value == ROOT_NAME:
+        return NOBODY_ID, ""
     if value.isascii() and value.isdigit():
-        return int(value), ""
-    return 0, value
+        number = int(value)
+        return (number or NOBODY_ID), ""
+    return NOBODY_ID, value
 
 
 def file_entry(source: SourceFile) -> FileEntry:
-    """The tar member description of a source file."""
+    """The tar member description of a source file: no special mode bits, no root owner."""
     uid, uname = _owner(source.uid)
     gid, gname = _owner(source.gid)
     return FileEntry(
         path=source.path,
         size=source.size,
         mtime=parse_time(source.time),
-        mode=parse_perm(source.perm),
+        mode=parse_perm(source.perm) & PERMISSION_BITS,
         uid=uid,
         gid=gid,
         uname=uname,

@@ -26,6 +26,8 @@ def source_files(origdatablocks: Iterable[OrigDatablock]) -> list[SourceFile]:
                 uid=entry.uid,
                 gid=entry.gid,
                 perm=entry.perm,
+                chk=entry.chk,
+                chk_alg=block.chk_alg,
             )
     if not files:
         raise MissingFilesError("the dataset's origdatablocks list no files")

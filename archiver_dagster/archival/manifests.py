@@ -3,6 +3,7 @@
 from pydantic import BaseModel, Field
 
 from archiver_dagster.packing.verify import ExpectedMember
+from archiver_dagster.storage.landing_zone import LandingZoneObject
 
 
 class SourceFile(BaseModel):
@@ -14,6 +15,8 @@ class SourceFile(BaseModel):
     uid: str | None = None
     gid: str | None = None
     perm: str | None = None
+    chk: str | None = Field(default=None, description="Checksum the ingestor registered.")
+    chk_alg: str | None = Field(default=None, description="`chkAlg` of its origdatablock.")
 
 
 class OrigDatablocksManifest(BaseModel):
@@ -29,11 +32,16 @@ class OrigDatablocksManifest(BaseModel):
 
 
 class MemberManifest(BaseModel):
-    """One file inside a datablock, with its checksum."""
+    """One file inside a datablock, with its checksum and the landing-zone object it came from."""
 
     path: str
     size: int
     checksum: str
+    landing_zone: LandingZoneObject | None = Field(
+        default=None,
+        description="ETag and size of the landing-zone object packed, as its GET answered; "
+        "None for datablocks read from SciCat (already archived).",
+    )
 
     def expected(self) -> ExpectedMember:
         """What the verifier should find for this file in the tar."""

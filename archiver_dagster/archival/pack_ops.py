@@ -1,7 +1,8 @@
 """Ops of the `datablocks` asset: plan the tars, pack each (fanned out), register them."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 from dagster import DynamicOut, DynamicOutput, MetadataValue, OpExecutionContext, Out, Output, op
 from pydantic import BaseModel
@@ -18,12 +19,27 @@ from archiver_dagster.archival.manifests import (
 from archiver_dagster.archival.metadata import throughput
 from archiver_dagster.archival.registration import manifests_from_registered, register
 from archiver_dagster.archival.resources import PackingResource
-from archiver_dagster.errors import ArchiverSystemError, MissingFilesError, classified_failures
-from archiver_dagster.packing.plan import plan_datablocks
+from archiver_dagster.errors import (
+    ArchiverSystemError,
+    MissingFilesError,
+    RegisteredChecksumError,
+    classified_failures,
+)
+from archiver_dagster.packing.plan import FileEntry, plan_datablocks
+from archiver_dagster.packing.source_checksums import (
+    RegisteredChecksum,
+    SourceChecksumError,
+    checkable_files,
+    named_files,
+)
 from archiver_dagster.packing.tar_stream import SourceSizeError, write_tar
 from archiver_dagster.scicat.models import ArchiveStatus, LifecycleUpdate
 from archiver_dagster.scicat.resource import SciCatResource
-from archiver_dagster.storage.landing_zone import LandingZoneResource
+from archiver_dagster.storage.landing_zone import (
+    LandingZoneObject,
+    LandingZoneResource,
+    RawObject,
+)
 
 MANIFEST_IO_MANAGER = "manifest_io_manager"
 
@@ -85,6 +101,20 @@ def plan_datablock_packing(
         yield DynamicOutput(plan, mapping_key=mapping_key(plan.index))
 
 
+def registered_checksums(
+    context: OpExecutionContext, files: list[SourceFile]
+) -> dict[str, RegisteredChecksum]:
+    """The ingestor's checksums to verify while packing; logs those that cannot be checked."""
+    triples = ((file.path, file.chk, file.chk_alg) for file in files)
+    checkable, not_checkable = checkable_files(triples)
+    if not_checkable:
+        reasons = [f"{path}: {reason}" for path, reason in not_checkable.items()]
+        context.log.warning(
+            f"{len(reasons)} registered checksum(s) cannot be checked: {named_files(reasons)}"
+        )
+    return checkable
+
+
 @op
 def pack_datablock(
     context: OpExecutionContext,
@@ -100,26 +130,38 @@ def pack_datablock(
     dest = packing.scratch_datablocks(pid) / layout.datablock_name(plan.index)
     dest.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    registered = registered_checksums(context, plan.files)
+    sources: dict[str, LandingZoneObject] = {}
+
+    def members(objects: Iterable[RawObject]) -> Iterator[tuple[FileEntry, BinaryIO]]:
+        for file, (stream, source) in zip(plan.files, objects, strict=False):
+            sources[file.path] = source
+            yield file_entry(file), stream
+
     with classified_failures():
-        streams = landing_zone.open_raw_files(pid, [(file.path, file.size) for file in plan.files])
+        objects = landing_zone.open_raw_files(pid, [(file.path, file.size) for file in plan.files])
         try:
             packed = write_tar(
-                dest,
-                zip((file_entry(file) for file in plan.files), streams, strict=False),
-                packing.checksum_algorithm,
+                dest, members(objects), packing.checksum_algorithm, registered=registered
             )
         except SourceSizeError as error:
             raise MissingFilesError(
                 f"landing-zone object changed while packing: {error}"
             ) from error
+        except SourceChecksumError as error:
+            raise RegisteredChecksumError(
+                f"landing-zone data is not as registered: {error}"
+            ) from error
         finally:
-            streams.close()
+            objects.close()
     seconds = time.monotonic() - started
     context.add_output_metadata(
         {
             "archive_id": layout.archive_id(plan.index),
             "files": len(plan.files),
             "tar_checksum": packed.checksum,
+            "chk_verified": len(registered),
+            "chk_not_verified": len(plan.files) - len(registered),
             **throughput(packed.unpacked_size, seconds),
         }
     )
@@ -132,7 +174,12 @@ def pack_datablock(
         checksum=packed.checksum,
         algorithm=packed.algorithm,
         members=[
-            MemberManifest(path=member.path, size=member.size, checksum=member.checksum)
+            MemberManifest(
+                path=member.path,
+                size=member.size,
+                checksum=member.checksum,
+                landing_zone=sources[member.path],
+            )
             for member in packed.members
         ],
         pack_seconds=seconds,

@@ -74,6 +74,8 @@ def upload(client: Any, pid: str, files: list[SampleFile], concurrency: int = 4)
 def seed(stack: LocalStack, pid: str, shape: Shape) -> list[str]:
     """Registers the dataset in SciCat and uploads its files; returns the object keys."""
     files = shape.files()
-    SciCatSeeder(stack.scicat.url, SCICAT_USER, SCICAT_PASSWORD).create_dataset(pid, files)
+    # Random content, not the sample files' own: no checksums are registered (chk_alg None).
+    seeder = SciCatSeeder(stack.scicat.url, SCICAT_USER, SCICAT_PASSWORD)
+    seeder.create_dataset(pid, files, chk_alg=None)
     upload(stack.s3.client(), pid, files)
     return object_keys(pid, files)

@@ -16,11 +16,20 @@ SEED_OWNER_GROUP = "p-demo"
 
 @dataclass(frozen=True)
 class SampleFile:
-    """A generated file: deterministic pseudo-random content from `seed`."""
+    """A generated file: deterministic pseudo-random content from `seed`, and its attributes.
+
+    `uid`, `gid` and `perm` are registered as given (`None`: not registered), as an ingestor
+    writes what it saw on the file system; `chk`, if given, is registered instead of the
+    checksum of the content.
+    """
 
     path: str
     size: int
     seed: int = 0
+    uid: str | None = "1000"
+    gid: str | None = "1000"
+    perm: str | None = "-rw-r--r--"
+    chk: str | None = None
 
     def content(self) -> bytes:
         """The file's bytes."""
@@ -58,8 +67,14 @@ class SciCatSeeder:
             raise RuntimeError(f"POST {path} answered {response.status_code}: {response.text}")
         return response.json()
 
-    def create_dataset(self, pid: str, files: Iterable[SampleFile]) -> None:
-        """Creates a raw dataset and one origdatablock listing `files`."""
+    def create_dataset(
+        self, pid: str, files: Iterable[SampleFile], chk_alg: str | None = "md5"
+    ) -> None:
+        """Creates a raw dataset and one origdatablock listing `files`.
+
+        Like an ingestor, it registers each file's checksum (`chk`) in `chk_alg` (a hashlib
+        name unless every file carries its own `chk`); `None` registers no checksums.
+        """
         now = datetime.now(UTC).isoformat()
         file_list = list(files)
         self.post(
@@ -75,23 +90,24 @@ class SciCatSeeder:
                 "datasetName": f"sample {pid}",
             },
         )
-        self.post(
-            f"/datasets/{quote(pid, safe='')}/origdatablocks",
-            {
-                "size": sum(file.size for file in file_list),
-                "dataFileList": [
-                    {
-                        "path": file.path,
-                        "size": file.size,
-                        "time": now,
-                        "uid": "1000",
-                        "gid": "1000",
-                        "perm": "-rw-r--r--",
-                    }
-                    for file in file_list
-                ],
-            },
-        )
+        block: dict[str, Any] = {
+            "size": sum(file.size for file in file_list),
+            "dataFileList": [_data_file(file, now, chk_alg) for file in file_list],
+        }
+        if chk_alg is not None:
+            block["chkAlg"] = chk_alg
+        self.post(f"/datasets/{quote(pid, safe='')}/origdatablocks", block)
+
+
+def _data_file(file: SampleFile, time: str, chk_alg: str | None) -> dict[str, Any]:
+    """The origdatablock entry of a sample file; attributes that are `None` are left out."""
+    entry: dict[str, Any] = {"path": file.path, "size": file.size, "time": time}
+    chk = file.chk
+    if chk is None and chk_alg is not None:
+        chk = hashlib.new(chk_alg, file.content(), usedforsecurity=False).hexdigest()
+    attributes = {"uid": file.uid, "gid": file.gid, "perm": file.perm, "chk": chk}
+    entry.update({key: value for key, value in attributes.items() if value is not None})
+    return entry
 
 
 def create_job(seeder: "SciCatSeeder", job_type: str, pids: list[str]) -> str:

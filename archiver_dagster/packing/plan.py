@@ -7,26 +7,47 @@ import pydantic
 
 from archiver_dagster.packing.paths import safe_relative_path
 
+# The kernel's overflow id, "nobody"/"nogroup": the owner of a member whose owner is root or
+# unknown, so that a tar extracted by root never creates root-owned files.
+NOBODY_ID = 65534
+# Read, write and execute for owner, group and others: no setuid, setgid or sticky bit.
+PERMISSION_BITS = 0o777
+ROOT_NAME = "root"
+
 
 class FileEntry(pydantic.BaseModel, frozen=True):
-    """One file to pack, with the metadata written into its tar member header."""
+    """One file to pack, with the metadata written into its tar member header.
+
+    A header never carries a setuid/setgid/sticky bit nor a root owner (id 0 or the name
+    `root`): such an entry is rejected, so no caller can make the tar writer produce one.
+    """
 
     path: str = pydantic.Field(description="Dataset-relative posix path, normalised.")
     size: int = pydantic.Field(ge=0, description="Size in bytes.")
     mtime: float = pydantic.Field(
         default=0.0, allow_inf_nan=False, description="Modification time, seconds since epoch."
     )
-    mode: int = pydantic.Field(default=0o644, ge=0, le=0o7777, description="Permission bits.")
-    uid: int = pydantic.Field(default=0, ge=0, description="Owner user id.")
-    gid: int = pydantic.Field(default=0, ge=0, description="Owner group id.")
-    uname: str = pydantic.Field(default="", description="Owner user name.")
-    gname: str = pydantic.Field(default="", description="Owner group name.")
+    mode: int = pydantic.Field(
+        default=0o644, ge=0, le=PERMISSION_BITS, description="Permission bits (rwx only)."
+    )
+    uid: int = pydantic.Field(default=NOBODY_ID, ge=1, description="Owner user id, never 0.")
+    gid: int = pydantic.Field(default=NOBODY_ID, ge=1, description="Owner group id, never 0.")
+    uname: str = pydantic.Field(default="", description="Owner user name, never root.")
+    gname: str = pydantic.Field(default="", description="Owner group name, never root.")
 
     @pydantic.field_validator("path")
     @classmethod
     def _validate_path(cls, value: str) -> str:
         """Rejects unsafe paths and normalises the rest."""
         return safe_relative_path(value)
+
+    @pydantic.field_validator("uname", "gname")
+    @classmethod
+    def _not_root(cls, value: str) -> str:
+        """Rejects the owner name `root`."""
+        if value == ROOT_NAME:
+            raise ValueError("a tar member is never owned by root")
+        return value
 
 
 def plan_datablocks(files: Sequence[FileEntry], target_size: int) -> list[list[FileEntry]]:

@@ -1,7 +1,7 @@
 """Single-pass writer of uncompressed PAX tar files with per-member and whole-tar checksums."""
 
 import tarfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -10,6 +10,7 @@ import pydantic
 from archiver_dagster.packing.checksums import new_hasher
 from archiver_dagster.packing.pipeline import TarSink, fill
 from archiver_dagster.packing.plan import FileEntry
+from archiver_dagster.packing.source_checksums import RegisteredChecksum, SourceChecksumError
 from archiver_dagster.packing.verify import ExpectedMember
 
 _BLOCK = tarfile.BLOCKSIZE
@@ -86,13 +87,17 @@ def packed_tar_size(entries: Iterable[FileEntry]) -> int:
     return size + (-size % _RECORD)
 
 
-def _copy_member(entry: FileEntry, source: BinaryIO, sink: TarSink, algorithm: str) -> str:
+def _copy_member(
+    entry: FileEntry, source: BinaryIO, sink: TarSink, algorithm: str, also: str | None = None
+) -> tuple[str, str | None]:
     """Copies exactly `entry.size` bytes of `source` plus block padding; returns their checksum.
 
     This thread reads and computes the member checksum; the sink's thread hashes the tar and
-    writes it, so the two checksums run on two cores.
+    writes it, so the two checksums run on two cores. With `also`, the same bytes are hashed
+    in that algorithm too (second value; None without `also`).
     """
     hasher = new_hasher(algorithm)
+    other = new_hasher(also) if also is not None else None
     remaining = entry.size
     while remaining:
         buffer = sink.acquire()
@@ -105,13 +110,15 @@ def _copy_member(entry: FileEntry, source: BinaryIO, sink: TarSink, algorithm: s
                 f"source for {entry.path!r} ended after {copied} of {entry.size} bytes"
             )
         hasher.update(view[:n])
+        if other is not None:
+            other.update(view[:n])
         sink.submit(buffer, n)
         remaining -= n
     if fill(source, memoryview(bytearray(1))):
         raise SourceSizeError(f"source for {entry.path!r} is longer than {entry.size} bytes")
     if padding := -entry.size % _BLOCK:
         sink.update(bytes(padding))
-    return hasher.hexdigest()
+    return hasher.hexdigest(), (other.hexdigest() if other is not None else None)
 
 
 def write_tar(
@@ -119,6 +126,7 @@ def write_tar(
     members: Iterable[tuple[FileEntry, BinaryIO]],
     algorithm: str,
     bufsize: int = DEFAULT_BUFSIZE,
+    registered: Mapping[str, RegisteredChecksum] | None = None,
 ) -> PackedTar:
     """Streams sources into an uncompressed PAX tar at `dest` in one pass, hashing as it goes.
 
@@ -127,16 +135,23 @@ def write_tar(
     complete; on any error the partial file is removed. Nothing is fsynced. Memory: a ring of
     `DEFAULT_BUFFERS` buffers of `bufsize` bytes.
 
+    Members with a checksum in `registered` (by path) are compared with it, from the same read
+    (hashed a second time only where its algorithm is not `algorithm`). Every member is packed
+    first, so that the error names all that differ.
+
     Raises:
         SourceSizeError: a source was shorter or longer than its entry's size.
+        SourceChecksumError: members differ from their registered checksums.
         ValueError: unsupported algorithm, non-positive bufsize or a path given twice.
     """
     new_hasher(algorithm)
     if bufsize <= 0:
         raise ValueError(f"bufsize must be positive, got {bufsize}")
     partial = dest.with_name(dest.name + ".partial")
+    registered = registered or {}
     packed: list[PackedMember] = []
     seen: set[str] = set()
+    mismatches: list[tuple[str, str]] = []
     try:
         with partial.open("wb", buffering=0) as fh, TarSink(algorithm, bufsize, out=fh) as sink:
             for entry, source in members:
@@ -144,8 +159,17 @@ def write_tar(
                     raise ValueError(f"path {entry.path!r} given twice")
                 seen.add(entry.path)
                 sink.update(tar_member_header(entry))
-                checksum = _copy_member(entry, source, sink, algorithm)
+                expected = registered.get(entry.path)
+                also = expected.algorithm if expected and expected.algorithm != algorithm else None
+                checksum, other = _copy_member(entry, source, sink, algorithm, also)
+                if expected is not None:
+                    actual = other if also is not None else checksum
+                    if actual != expected.value:
+                        mismatches.append((entry.path, expected.algorithm))
                 packed.append(PackedMember(checksum=checksum, **entry.model_dump()))
+            if mismatches:
+                checked = sum(1 for member in packed if member.path in registered)
+                raise SourceChecksumError(mismatches, checked)
             sink.update(_END_OF_ARCHIVE)
             sink.update(bytes(-sink.bytes_submitted % _RECORD))
             checksum = sink.finish()

@@ -8,7 +8,7 @@ from typing import Any, BinaryIO, cast
 
 from dagster import ConfigurableResource
 from dagster_aws.s3 import S3Resource
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from archiver_dagster.errors import ArchiverSystemError
 from archiver_dagster.storage.layout import DatasetLayout
@@ -25,6 +25,21 @@ DELETE_BATCH_MAX = 1000
 
 class LandingZoneError(ArchiverSystemError):
     """The landing zone could not be listed, read or cleaned."""
+
+
+class LandingZoneObject(BaseModel, frozen=True):
+    """The landing-zone object a stream reads, as its GET answered: ETag and size.
+
+    The ETag is kept exactly as S3 sends it (with its quotes; `"<md5>-<parts>"` for multipart
+    uploads), so it can be compared with a later HEAD or used in a conditional request; `None`
+    if the server sent none.
+    """
+
+    etag: str | None = Field(description="The object's ETag, as the GET answered.")
+    size: int = Field(ge=0, description="The object's size (ContentLength of the GET).")
+
+
+RawObject = tuple[BinaryIO, LandingZoneObject]
 
 
 class LandingZoneResource(ConfigurableResource):
@@ -60,8 +75,11 @@ class LandingZoneResource(ConfigurableResource):
 
     def open_raw_files(
         self, pid: str, files: Iterable[tuple[str, int]]
-    ) -> Generator[BinaryIO, None, None]:
-        """Yields a readable stream per `(relative path, size)`, in the given order.
+    ) -> Generator[RawObject, None, None]:
+        """Yields a readable stream and its object's ETag and size per `(relative path, size)`.
+
+        In the given order; each stream is closed when the next is requested. The ETag and size
+        are those of the GET the stream reads, so they identify exactly the bytes read.
 
         Small objects are downloaded ahead by `download_concurrency` threads sharing one client,
         at most `download_concurrency` of them (so at most that many x `PREFETCH_MAX_BYTES` in
@@ -74,25 +92,25 @@ class LandingZoneResource(ConfigurableResource):
         prefix = self.layout(pid).raw_files_key
         client = shared_client(self.s3)
         # Per file: its prefetch or opened GET, or (key, size) of a large one not opened yet.
-        window: deque[Future[BinaryIO] | tuple[str, int]] = deque()
+        window: deque[Future[RawObject] | tuple[str, int]] = deque()
 
-        def open_large(key: str, size: int) -> Future[BinaryIO]:
+        def open_large(key: str, size: int) -> Future[RawObject]:
             return pool.submit(self._open_stream, client, key, size)
 
         def open_next_ahead() -> None:
             if window and isinstance(window[0], tuple):
                 window[0] = open_large(*window[0])
 
-        def next_stream() -> BinaryIO:
+        def next_stream() -> RawObject:
             pending = window.popleft()
             if isinstance(pending, tuple):
                 pending = open_large(*pending)
-            stream = pending.result()
+            stream, source = pending.result()
             if isinstance(stream, _NearEndBody):
                 stream.on_near_end(open_next_ahead)
             else:
                 open_next_ahead()  # a prefetched object: nothing left to wait for
-            return stream
+            return stream, source
 
         try:
             with ThreadPoolExecutor(max_workers=self.download_concurrency) as pool:
@@ -102,32 +120,39 @@ class LandingZoneResource(ConfigurableResource):
                     else:
                         window.append((prefix + path, size))
                     if len(window) >= self.download_concurrency:
-                        with next_stream() as stream:
-                            yield stream
+                        stream, source = next_stream()
+                        with stream:
+                            yield stream, source
                 while window:
-                    with next_stream() as stream:
-                        yield stream
+                    stream, source = next_stream()
+                    with stream:
+                        yield stream, source
         finally:
             _close_unread(window)
 
-    def _download(self, client: Any, key: str) -> BinaryIO:
+    def _download(self, client: Any, key: str) -> RawObject:
         """A small object, read whole into memory."""
-        with self._get(client, key) as body:
+        body, source = self._get(client, key)
+        with body:
             try:
-                return io.BytesIO(body.read())
+                return io.BytesIO(body.read()), source
             except Exception as error:
                 raise LandingZoneError(f"cannot read s3://{self.bucket}/{key}: {error}") from error
 
-    def _open_stream(self, client: Any, key: str, size: int) -> BinaryIO:
+    def _open_stream(self, client: Any, key: str, size: int) -> RawObject:
         """A large object's GET response, to be streamed."""
-        return cast(BinaryIO, _NearEndBody(self._get(client, key), size, OPEN_AHEAD_BYTES))
+        body, source = self._get(client, key)
+        return cast(BinaryIO, _NearEndBody(body, size, OPEN_AHEAD_BYTES)), source
 
-    def _get(self, client: Any, key: str) -> Any:
+    def _get(self, client: Any, key: str) -> tuple[Any, LandingZoneObject]:
         """The body of the object's GET response (headers received, data not yet read)."""
         try:
-            return client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            answer = client.get_object(Bucket=self.bucket, Key=key)
         except Exception as error:
             raise LandingZoneError(f"cannot read s3://{self.bucket}/{key}: {error}") from error
+        return answer["Body"], LandingZoneObject(
+            etag=answer.get("ETag"), size=answer["ContentLength"]
+        )
 
     def delete_files(self, pid: str, paths: Iterable[str]) -> int:
         """Deletes exactly these files of the dataset (the ones archived); returns how many.
@@ -200,8 +225,8 @@ class _NearEndBody(io.RawIOBase):
         super().close()
 
 
-def _close_unread(window: "deque[Future[BinaryIO] | tuple[str, int]]") -> None:
+def _close_unread(window: "deque[Future[RawObject] | tuple[str, int]]") -> None:
     """Closes the responses opened for objects nobody read (the consumer stopped early)."""
     for pending in window:
         if isinstance(pending, Future) and not pending.cancel() and pending.exception() is None:
-            pending.result().close()
+            pending.result()[0].close()

@@ -13,6 +13,7 @@ from archiver_dagster.archival.file_attributes import (
     parse_time,
 )
 from archiver_dagster.archival.manifests import SourceFile
+from archiver_dagster.packing.plan import NOBODY_ID
 
 EPOCH_2024 = 1704067200.0  # 2024-01-01T00:00:00Z
 
@@ -124,14 +125,20 @@ def test_file_entry_numeric_owner() -> None:
     assert (entry.path, entry.size) == ("raw/a.bin", 12)
 
 
-def test_file_entry_named_owner() -> None:
+def test_file_entry_named_owner_falls_back_to_nobody_not_root() -> None:
+    # Where the name is unknown, tar falls back to the numeric id: never 0 (root).
     entry = file_entry(source(uid="alice", gid="p-group"))
-    assert (entry.uid, entry.gid, entry.uname, entry.gname) == (0, 0, "alice", "p-group")
+    assert (entry.uid, entry.gid, entry.uname, entry.gname) == (
+        NOBODY_ID,
+        NOBODY_ID,
+        "alice",
+        "p-group",
+    )
 
 
 def test_file_entry_missing_attributes_get_defaults() -> None:
     entry = file_entry(SourceFile(path="./a", size=0, time="not a time"))
-    assert (entry.uid, entry.gid, entry.uname, entry.gname) == (0, 0, "", "")
+    assert (entry.uid, entry.gid, entry.uname, entry.gname) == (NOBODY_ID, NOBODY_ID, "", "")
     assert entry.mode == 0o644
     assert entry.mtime == 0.0
     assert entry.path == "a"  # normalised by FileEntry
@@ -139,9 +146,38 @@ def test_file_entry_missing_attributes_get_defaults() -> None:
 
 def test_file_entry_negative_uid_is_kept_as_a_name() -> None:
     entry = file_entry(source(uid="-1", gid=""))
-    assert (entry.uid, entry.uname, entry.gid, entry.gname) == (0, "-1", 0, "")
+    assert (entry.uid, entry.uname, entry.gid, entry.gname) == (NOBODY_ID, "-1", NOBODY_ID, "")
 
 
 def test_file_entry_superscript_digit_owner_is_a_name() -> None:
     entry = file_entry(source(uid="\u00b2", gid="1"))
-    assert (entry.uid, entry.uname) == (0, "\u00b2")
+    assert (entry.uid, entry.uname) == (NOBODY_ID, "\u00b2")
+
+
+@pytest.mark.parametrize("owner", ["0", "00", "000", "root"])
+def test_file_entry_root_owner_becomes_nobody(owner: str) -> None:
+    entry = file_entry(source(uid=owner, gid=owner))
+    assert (entry.uid, entry.gid, entry.uname, entry.gname) == (NOBODY_ID, NOBODY_ID, "", "")
+
+
+def test_file_entry_other_owners_are_kept() -> None:
+    entry = file_entry(source(uid="1", gid="65535"))
+    assert (entry.uid, entry.gid) == (1, 65535)
+    assert file_entry(source(uid="Root", gid="rooter")).uname == "Root"  # only "root" is root
+
+
+@pytest.mark.parametrize(
+    ("perm", "mode"),
+    [
+        ("-rwsr-sr-t", 0o755),
+        ("-rwSr-Sr-T", 0o644),
+        ("04755", 0o755),
+        ("02750", 0o750),
+        ("01777", 0o777),
+        ("0o7777", 0o777),
+        (str(0o104755), 0o755),  # decimal st_mode of a setuid regular file
+        ("-rw-r-----", 0o640),
+    ],
+)
+def test_file_entry_drops_setuid_setgid_and_sticky_bits(perm: str, mode: int) -> None:
+    assert file_entry(source(perm=perm)).mode == mode

@@ -44,6 +44,15 @@ def test_flattens_several_origdatablocks_sorted_by_path() -> None:
     ]
 
 
+def test_each_file_carries_its_chk_and_its_blocks_chk_alg() -> None:
+    md5_block = OrigDatablock.model_validate(
+        {"_id": "b1", "chkAlg": "md5", "dataFileList": [data_file("a", chk="0" * 32)]}
+    )
+    no_alg = block("b2", data_file("b", chk="1" * 32), data_file("c"))
+    files = {file.path: (file.chk, file.chk_alg) for file in source_files([md5_block, no_alg])}
+    assert files == {"a": ("0" * 32, "md5"), "b": ("1" * 32, None), "c": (None, None)}
+
+
 def test_accepts_a_generator_of_blocks() -> None:
     files = source_files(block(f"b{i}", data_file(f"f{i}")) for i in range(3))
     assert [file.path for file in files] == ["f0", "f1", "f2"]

@@ -73,11 +73,30 @@ def test_non_positive_target_rejected(target: int) -> None:
         {"path": "ok", "size": 1, "mode": 0o10000},
         {"path": "ok", "size": 1, "mtime": float("nan")},
         {"path": "ok", "size": 1, "uid": -1},
+        # The tar writer never writes a setuid/setgid/sticky bit or a root owner.
+        {"path": "ok", "size": 1, "mode": 0o4755},
+        {"path": "ok", "size": 1, "mode": 0o2755},
+        {"path": "ok", "size": 1, "mode": 0o1777},
+        {"path": "ok", "size": 1, "uid": 0},
+        {"path": "ok", "size": 1, "gid": 0},
+        {"path": "ok", "size": 1, "uname": "root"},
+        {"path": "ok", "size": 1, "gname": "root"},
     ],
 )
 def test_file_entry_rejects_invalid_fields(fields: dict[str, object]) -> None:
     with pytest.raises(pydantic.ValidationError):
         FileEntry.model_validate(fields)
+
+
+def test_file_entry_defaults_are_not_root() -> None:
+    entry = FileEntry(path="a", size=1)
+    assert (entry.mode, entry.uid, entry.gid, entry.uname, entry.gname) == (
+        0o644,
+        65534,
+        65534,
+        "",
+        "",
+    )
 
 
 def test_file_entry_is_frozen_and_normalised() -> None:

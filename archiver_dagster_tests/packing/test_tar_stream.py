@@ -34,6 +34,9 @@ _segment = st.text(
     min_size=1,
     max_size=70,
 ).filter(lambda s: s not in (".", ".."))
+_name = st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=40).filter(
+    lambda s: s != "root"
+)
 _entry = st.builds(
     FileEntry,
     path=st.lists(_segment, min_size=1, max_size=3).map("/".join),
@@ -42,11 +45,11 @@ _entry = st.builds(
         st.integers(0, 2**34).map(float),
         st.floats(-1e9, 1e10, allow_nan=False, allow_infinity=False),
     ),
-    mode=st.integers(0, 0o7777),
-    uid=st.integers(0, 2**22),
-    gid=st.integers(0, 2**22),
-    uname=st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=40),
-    gname=st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=40),
+    mode=st.integers(0, 0o777),
+    uid=st.integers(1, 2**22),
+    gid=st.integers(1, 2**22),
+    uname=_name,
+    gname=_name,
 )
 
 

@@ -111,7 +111,9 @@ def test_open_raw_files_yields_streams_in_requested_order(
 
     streams = []
     read = []
-    for stream in landing_zone(stack).open_raw_files(pid, [(p, len(contents[p])) for p in order]):
+    for stream, _ in landing_zone(stack).open_raw_files(
+        pid, [(p, len(contents[p])) for p in order]
+    ):
         streams.append(stream)
         read.append(stream.read())
     assert read == [contents[path] for path in order]
@@ -130,7 +132,7 @@ def test_open_raw_files_big_object_read_in_chunks(
     files = [("big.bin", len(big)), ("a.bin", 1)]
     chunks = []
     results = []
-    for stream in landing_zone(stack, download_concurrency=1).open_raw_files(pid, files):
+    for stream, _ in landing_zone(stack, download_concurrency=1).open_raw_files(pid, files):
         data = b""
         while chunk := stream.read(MIB):
             chunks.append(len(chunk))
@@ -152,7 +154,7 @@ def test_open_raw_files_missing_object_is_a_landing_zone_error(
     pid = unique_pid()
     put_raw(stack, pid, {"a.bin": b"a"})
     streams = landing_zone(stack).open_raw_files(pid, [("a.bin", 1), ("gone.bin", 5)])
-    assert next(streams).read() == b"a"
+    assert next(streams)[0].read() == b"a"
     with pytest.raises(LandingZoneError) as info:
         next(streams)
     key = f"{PREFIX}/datasets/{pid}/raw_files/gone.bin"
@@ -255,7 +257,7 @@ def test_open_raw_files_opens_a_large_object_shortly_before_its_turn(
     opened, _ = recording_get_objects(zone, monkeypatch)
     order = list(contents)
     read: list[bytes] = []
-    for stream in zone.open_raw_files(pid, [(p, len(contents[p])) for p in order]):
+    for stream, _ in zone.open_raw_files(pid, [(p, len(contents[p])) for p in order]):
         if order[len(read)] != "big_1.bin":
             read.append(stream.read())
             continue
@@ -280,7 +282,7 @@ def test_open_raw_files_closes_what_it_opened_when_the_reader_stops_early(
     # Closing must not rely on the garbage collector (a traceback can keep a stream alive).
     monkeypatch.setattr(landing_zone_module._NearEndBody, "__del__", lambda self: None)
     streams = zone.open_raw_files(pid, [(p, len(contents[p])) for p in contents])
-    assert next(streams).read() == b"a"
+    assert next(streams)[0].read() == b"a"
     # Opened ahead: a.bin needed no waiting.
     wait_until(lambda: "big_1.bin" in opened, 10, "big_1.bin's GET")
     streams.close()
