@@ -9,9 +9,10 @@ datablocks with those sizes. Otherwise nothing is deleted.
 
 from collections.abc import Sequence
 
-from archiver_dagster.archival.manifests import LtsCopy
+from archiver_dagster.archival.manifests import LtsCopy, MemberManifest
 from archiver_dagster.errors import ArchiverSystemError, bounded_list
 from archiver_dagster.scicat.client import SciCatClient
+from archiver_dagster.storage.landing_zone import LandingZoneObject
 from archiver_dagster.storage.layout import DatasetLayout
 from archiver_dagster.storage.lts import LTSResource
 
@@ -71,3 +72,31 @@ def confirm_release(
         raise ReleaseRefusedError(
             f"{layout.pid}: the landing zone is kept: {bounded_list(problems)}"
         )
+
+
+def releasable(
+    members: Sequence[MemberManifest], current: dict[str, LandingZoneObject]
+) -> tuple[list[str], list[str]]:
+    """The files whose landing-zone object is still the one packed, and why others are kept.
+
+    An object is released only if its ETag and size now are those its GET had when it was
+    packed: an object replaced after packing holds data nobody archived. Without a recorded
+    ETag nothing proves the object unchanged, so it is kept too.
+    """
+    release: list[str] = []
+    kept: list[str] = []
+    for member in members:
+        now = current.get(member.path)
+        packed = member.landing_zone
+        if now is None:
+            continue  # already gone: nothing to release
+        if packed is None or packed.etag is None:
+            kept.append(f"{member.path}: no ETag was recorded when it was packed")
+        elif (now.etag, now.size) != (packed.etag, packed.size):
+            kept.append(
+                f"{member.path}: changed after packing (ETag {now.etag}, {now.size} bytes; "
+                f"packed {packed.etag}, {packed.size} bytes)"
+            )
+        else:
+            release.append(member.path)
+    return release, kept

@@ -26,10 +26,11 @@ from archiver_dagster.archival.manifests import (
 from archiver_dagster.archival.metadata import throughput
 from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
 from archiver_dagster.archival.read_failures import lts_read_failures
-from archiver_dagster.archival.release import confirm_release
+from archiver_dagster.archival.release import confirm_release, releasable
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.errors import (
     ArchiverSystemError,
+    bounded_list,
     classified_failures,
 )
 from archiver_dagster.packing.verify import (
@@ -125,18 +126,24 @@ def finalize_archival(
             confirm_release(copies, client, lts, layout)
         finally:
             client.close()
-        # Only files packed by this run: re-verifying an archived dataset releases nothing.
-        archived = {
-            member.path
+        # Only files packed by this run (re-verifying an archived dataset releases nothing),
+        # and only objects still as they were packed.
+        members = [
+            member
             for copy in copies
             if copy.datablock.scratch_path is not None
             for member in copy.datablock.members
-        }
+        ]
+        release, kept = releasable(members, landing_zone.list_raw_objects(pid))
+        if kept:
+            context.log.warning(
+                f"{pid}: {len(kept)} landing-zone objects kept: {bounded_list(kept)}"
+            )
         # The scratch tars are removed meanwhile: both are releases after verification, and
         # each takes a while (unlinking GBs; a server freeing the deleted objects' storage).
         with ThreadPoolExecutor(max_workers=1) as scratch_remover:
             scratch_removed = scratch_remover.submit(packing.remove_scratch, pid)
-            deleted = landing_zone.delete_files(pid, sorted(archived))
+            deleted = landing_zone.delete_files(pid, sorted(release))
             scratch_removed.result()
     seconds = sum(copy.seconds for copy in ordered)
     return Output(
@@ -149,6 +156,7 @@ def finalize_archival(
             ),
             "lts_paths": MetadataValue.json([copy.lts_path for copy in ordered]),
             "landing_zone_objects_deleted": deleted,
+            "landing_zone_objects_kept": len(kept),
             **throughput(
                 sum(copy.datablock.packed_size for copy in lts_datablocks.copies), seconds
             ),

@@ -64,12 +64,24 @@ class LandingZoneResource(ConfigurableResource):
         prefix = self.layout(pid).raw_files_key
         return {key[len(prefix) :]: size for key, size in self._list(prefix)}
 
+    def list_raw_objects(self, pid: str) -> dict[str, LandingZoneObject]:
+        """Maps each of the dataset's files to its object's current ETag and size (one LIST)."""
+        prefix = self.layout(pid).raw_files_key
+        return {
+            key[len(prefix) :]: LandingZoneObject(etag=item.get("ETag"), size=int(item["Size"]))
+            for key, item in self._list_items(prefix)
+        }
+
     def _list(self, prefix: str) -> Iterator[tuple[str, int]]:
+        for key, item in self._list_items(prefix):
+            yield key, int(item["Size"])
+
+    def _list_items(self, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
         paginator = shared_client(self.s3).get_paginator("list_objects_v2")
         try:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
-                    yield item["Key"], int(item["Size"])
+                    yield item["Key"], item
         except Exception as error:
             raise LandingZoneError(f"cannot list s3://{self.bucket}/{prefix}: {error}") from error
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from dagster import (
+    AssetKey,
     DagsterInstance,
     Definitions,
     JobDefinition,
@@ -21,7 +22,7 @@ from dagster import (
 from archiver_dagster.archival.assets import archival_assets
 from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME, archive_dataset_job
 from archiver_dagster.definitions import build_resources
-from archiver_dagster.devstack.stack import LocalStack
+from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster_tests.helpers import (
     archive_status,
@@ -138,3 +139,22 @@ def test_reexecution_refuses_when_scicat_lists_other_datablocks(
     assert any("SciCat lists" in message for message in failures), failures
     assert len(landing_zone_keys(stack, pid)) == objects
     assert archive_status(stack, pid) != "datasetOnArchiveDisk"
+
+
+def test_object_replaced_after_packing_is_kept_the_others_released(
+    stack, instance, seed_dataset, unique_pid, final_update_refused
+):
+    pid = unique_pid()
+    run_id, _ = failed_at_the_end(stack, instance, pid, seed_dataset)
+    replaced = landing_zone_keys(stack, pid)[0]
+    stack.s3.client().put_object(Bucket=LANDING_ZONE_BUCKET, Key=replaced, Body=b"new data")
+
+    success, _ = reexecute_from_failure(instance, run_id)
+
+    assert success
+    assert archive_status(stack, pid) == "datasetOnArchiveDisk"
+    assert landing_zone_keys(stack, pid) == [replaced]  # newer data nobody archived
+    record = instance.fetch_materializations(AssetKey("verified_datablocks"), limit=1).records[0]
+    metadata = record.asset_materialization.metadata
+    assert metadata["landing_zone_objects_kept"].value == 1
+    assert metadata["landing_zone_objects_deleted"].value == 5
