@@ -8,7 +8,7 @@ from archiver_dagster_tests.helpers import (
     archive,
     archive_status,
     lts_folder,
-    run_failure_sensor,
+    run_cleanup_sensor,
 )
 
 
@@ -40,7 +40,7 @@ def test_pid_nested_below_another_datasets_raw_files_is_refused(
     error = failure.step_failure_data
     assert error.user_failure_data.metadata[ERROR_KIND_KEY].value == "user"
     assert "'raw_files' segment" in error.error.message
-    run_failure_sensor(instance, result)
+    run_cleanup_sensor(instance)
     assert stack.scicat.datablocks(inner) == []
     assert not lts_folder(stack, inner).exists()
     assert object_keys(stack, f"{PREFIX}/datasets/{outer}/") == [shared_key]

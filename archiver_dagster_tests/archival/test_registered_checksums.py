@@ -12,7 +12,7 @@ from archiver_dagster_tests.helpers import (
     archive,
     archive_status,
     lts_folder,
-    run_failure_sensor,
+    run_cleanup_sensor,
     scratch_folder,
 )
 
@@ -68,7 +68,7 @@ def test_data_differing_from_its_registered_chk_fails_as_a_user_error(
     assert stack.scicat.datablocks(pid) == []  # nothing registered, nothing copied
     assert not lts_folder(stack, pid).exists()
 
-    run_failure_sensor(instance, result)
+    run_cleanup_sensor(instance)
 
     assert archive_status(stack, pid) == "missingFilesError"
     message = stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]
