@@ -61,6 +61,7 @@ def build_resources() -> dict[str, object]:
             username=EnvVar("SCICAT_USER"),
             password=EnvVar("SCICAT_PASSWORD"),
             timeout_s=env_int_setting("SCICAT_TIMEOUT_S"),
+            call_budget_s=env_int_setting("SCICAT_CALL_BUDGET_S"),
             job_submitted_status=env_setting("ARCHIVER_JOB_SUBMITTED_STATUS"),
         ),
         "landing_zone": LandingZoneResource(

@@ -8,7 +8,6 @@ from urllib.parse import quote
 import requests
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from archiver_dagster.errors import ArchiverSystemError, UserError
 from archiver_dagster.scicat.models import (
@@ -19,6 +18,7 @@ from archiver_dagster.scicat.models import (
     LoginAnswer,
     OrigDatablock,
 )
+from archiver_dagster.scicat.retry import IDEMPOTENT_METHODS, CallRetry, call_budget
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -40,21 +40,30 @@ class DatasetNotFoundError(UserError):
     """The dataset named by a job or a backfill does not exist in SciCat."""
 
 
+def answer_may_be_lost(error: SciCatError) -> bool:
+    """Whether a failed request may have been applied all the same (no answer, 5xx, 409)."""
+    return error.status is None or error.status >= 500 or error.status == 409
+
+
 def quote_segment(value: str) -> str:
     """Percent-encodes `value` whole for one URL path segment (a PID's `/` becomes `%2F`)."""
     return quote(value, safe="")
 
 
 def build_session(retries: int, backoff_s: float) -> requests.Session:
-    """A session that retries connection errors and 429/5xx answers with exponential backoff."""
-    retry = Retry(
+    """A session that retries connection errors and 429/5xx answers with exponential backoff.
+
+    Idempotent methods only (POST when the call says it is repeatable), within each call's
+    budget (`scicat/retry.py`).
+    """
+    retry = CallRetry(
         total=retries,
         connect=retries,
         read=retries,
         status=retries,
         backoff_factor=backoff_s,
         status_forcelist=RETRY_STATUSES,
-        allowed_methods=None,  # every method: create endpoints are protected by unique archiveIds
+        allowed_methods=IDEMPOTENT_METHODS,
         raise_on_status=False,
         respect_retry_after_header=True,
     )
@@ -78,6 +87,7 @@ class SciCatClient:
         timeout_s: float = 30.0,
         retries: int = 5,
         backoff_s: float = 0.5,
+        call_budget_s: float = 25.0,
     ) -> None:
         self.base_url = endpoint.rstrip("/") + "/" + api_prefix.strip("/")
         self.jobs_url = endpoint.rstrip("/") + "/" + jobs_api_prefix.strip("/")
@@ -86,6 +96,9 @@ class SciCatClient:
         self._password = password
         self._timeout_s = timeout_s
         self._session = build_session(retries, backoff_s)
+        self._retries = retries
+        self._backoff_s = backoff_s
+        self._call_budget_s = call_budget_s
         self._token: str | None = None
         self._token_expiry = 0.0
 
@@ -103,6 +116,7 @@ class SciCatClient:
             f"{self.base_url}/auth/login",
             json_body={"username": self._username, "password": self._password},
             authenticated=False,
+            repeatable_post=True,  # a second login only issues a second token
         )
         answer = parse_answer(LoginAnswer, response)
         token = answer.access_token
@@ -126,19 +140,25 @@ class SciCatClient:
         json_body: Any = None,
         params: Mapping[str, str] | None = None,
         authenticated: bool = True,
+        repeatable_post: bool = False,
     ) -> requests.Response:
-        """Sends one request (retried on 429/5xx; one re-login on 401); raises `SciCatError`."""
+        """Sends one request (retried on 429/5xx; one re-login on 401); raises `SciCatError`.
+
+        Retries end with the call's budget: the call lasts at most `call_budget_s` plus one
+        request's timeout. A POST is sent once unless `repeatable_post`.
+        """
         for attempt in (1, 2):
             headers = self._auth_header() if authenticated else {}
             try:
-                response = self._session.request(
-                    method,
-                    url,
-                    json=json_body,
-                    params=params,
-                    headers=headers,
-                    timeout=self._timeout_s,
-                )
+                with call_budget(self._call_budget_s, repeatable_post):
+                    response = self._session.request(
+                        method,
+                        url,
+                        json=json_body,
+                        params=params,
+                        headers=headers,
+                        timeout=self._timeout_s,
+                    )
             except requests.RequestException as error:
                 raise SciCatError(f"SciCat unreachable: {method} {url}: {error}") from error
             if response.status_code == 401 and authenticated and attempt == 1:
@@ -183,10 +203,42 @@ class SciCatClient:
         return parse_list(Datablock, response)
 
     def create_datablock(self, pid: str, datablock: CreateDatablock) -> Datablock:
-        """Registers one datablock and returns it as stored (with its SciCat id)."""
+        """Registers one datablock and returns it as stored (with its SciCat id).
+
+        A POST whose answer was lost (connection dropped, timeout, 5xx, or a 409 after such a
+        loss) may have been applied: before sending it again, the dataset's datablocks are
+        read, and the one with this archiveId is returned if SciCat already holds it with the
+        same sizes. A datablock is never registered twice.
+        """
         body = datablock.model_dump(by_alias=True, exclude_none=True, mode="json")
-        response = self.send("POST", f"{self._dataset_url(pid)}/datablocks", json_body=body)
-        return parse_answer(Datablock, response)
+        url = f"{self._dataset_url(pid)}/datablocks"
+        for attempt in range(1, self._retries + 2):
+            try:
+                return parse_answer(Datablock, self.send("POST", url, json_body=body))
+            except SciCatError as error:
+                if not answer_may_be_lost(error):
+                    raise
+                stored = self._registered(pid, datablock)
+                if stored is not None:
+                    return stored
+                if error.status == 409 or attempt > self._retries:
+                    raise
+                time.sleep(self._backoff_s * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _registered(self, pid: str, datablock: CreateDatablock) -> Datablock | None:
+        """The dataset's datablock with this archiveId, if SciCat holds it as sent."""
+        for block in self.get_datablocks(pid):
+            if block.archive_id != datablock.archive_id:
+                continue
+            if (block.size, block.packed_size) != (datablock.size, datablock.packed_size):
+                raise SciCatError(
+                    f"{pid}: SciCat already holds datablock {block.archive_id} with other sizes "
+                    f"({block.size}/{block.packed_size}, not "
+                    f"{datablock.size}/{datablock.packed_size})"
+                )
+            return block
+        return None
 
     def delete_datablock(self, pid: str, datablock_id: str) -> None:
         """Deletes one datablock of the dataset; a datablock already gone is not an error."""

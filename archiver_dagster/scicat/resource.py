@@ -19,6 +19,11 @@ class SciCatResource(ConfigurableResource):
     timeout_s: int = Field(default=30, description="Per-request timeout (SCICAT_TIMEOUT_S).")
     retries: int = Field(default=5, description="Retries of failed requests, exponential backoff.")
     backoff_s: float = Field(default=0.5, description="First retry delay in seconds.")
+    call_budget_s: float = Field(
+        default=25.0,
+        description="Longest time one call spends retrying; with `timeout_s` it stays below "
+        "Dagster's 60 s sensor timeout (SCICAT_CALL_BUDGET_S).",
+    )
 
     job_submitted_status: str = Field(
         default="jobSubmitted",
@@ -37,4 +42,5 @@ class SciCatResource(ConfigurableResource):
             timeout_s=self.timeout_s,
             retries=self.retries,
             backoff_s=self.backoff_s,
+            call_budget_s=self.call_budget_s,
         )

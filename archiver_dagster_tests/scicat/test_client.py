@@ -249,12 +249,17 @@ def test_create_sends_no_none_fields(stack: LocalStack, client: SciCatClient, da
     }
 
 
-def test_duplicate_archive_id_is_a_409(client: SciCatClient, dataset: str) -> None:
-    client.create_datablock(dataset, create_dto(dataset))
-    with pytest.raises(SciCatError) as info:
-        client.create_datablock(dataset, create_dto(dataset))
-    assert info.value.status == 409
-    assert "already exists" in str(info.value)
+def test_registering_the_same_datablock_again_returns_the_stored_one(
+    stack: LocalStack, client: SciCatClient, dataset: str
+) -> None:
+    first = client.create_datablock(dataset, create_dto(dataset))
+    stack.scicat.clear_requests()
+
+    again = client.create_datablock(dataset, create_dto(dataset))
+
+    assert again.id == first.id and len(stack.scicat.datablocks(dataset)) == 1
+    statuses = [(r.method, r.status) for r in stack.scicat.requests if "datablocks" in r.path]
+    assert statuses == [("POST", 409), ("GET", 200)]  # SciCat refused a second one
 
 
 def test_400_from_the_backend_is_surfaced(client: SciCatClient, dataset: str) -> None:

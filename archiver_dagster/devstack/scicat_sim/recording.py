@@ -96,10 +96,19 @@ class RequestRecorder:
             self._requests.clear()
 
 
+@dataclass(frozen=True)
+class Fault:
+    """An injected answer: its status, and how it is given."""
+
+    status: int
+    after_apply: bool = False  # the request takes effect, only its answer is replaced
+    retry_after_s: int | None = None  # sent as a Retry-After header
+
+
 @dataclass
 class _Fault:
     remaining: int
-    status: int
+    fault: Fault
     path_contains: str
     method: str | None = None
     body_contains: str = ""
@@ -123,7 +132,7 @@ class FaultInjector:
     def add(
         self,
         count: int,
-        status: int,
+        fault: Fault,
         path_contains: str,
         method: str | None = None,
         body_contains: str = "",
@@ -132,20 +141,20 @@ class FaultInjector:
         if count < 0:
             raise ValueError("count must not be negative")
         with self._lock:
-            self._faults.append(_Fault(count, status, path_contains, method, body_contains))
+            self._faults.append(_Fault(count, fault, path_contains, method, body_contains))
 
     def clear(self) -> None:
         """Disarms every fault."""
         with self._lock:
             self._faults.clear()
 
-    def take(self, method: str, paths: tuple[str, ...], body: bytes = b"") -> int | None:
-        """Consumes one matching fault and returns its status; None if no fault matches."""
+    def take(self, method: str, paths: tuple[str, ...], body: bytes = b"") -> Fault | None:
+        """Consumes one matching fault and returns it; None if no fault matches."""
         with self._lock:
             for fault in self._faults:
                 if fault.matches(method, paths, body):
                     fault.remaining -= 1
-                    return fault.status
+                    return fault.fault
             self._faults = [f for f in self._faults if f.remaining > 0]
             return None
 

@@ -96,9 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
         content_type = self.headers.get("Content-Type", "")
         fault = self.server.faults.take(self.command, (path, raw_path), body)
-        if fault is not None:
-            response = ApiResponse(fault, {"statusCode": fault, "message": "Injected fault"})
-        else:
+        if fault is None or fault.after_apply:
             request = ApiRequest(
                 self.command,
                 raw_path,
@@ -108,6 +106,9 @@ class _Handler(BaseHTTPRequestHandler):
                 body,
             )
             response = self.server.api.handle(request)
+        if fault is not None:
+            status = fault.status
+            response = ApiResponse(status, {"statusCode": status, "message": "Injected fault"})
         rewritten = False
         if 200 <= response.status < 300:
             payload, rewritten = self.server.rewriter.apply(self.command, path, response.payload)
@@ -125,6 +126,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.log.add(recorded)
         payload = json.dumps(response.payload).encode("utf-8")
         self.send_response(response.status)
+        if fault is not None and fault.retry_after_s is not None:
+            self.send_header("Retry-After", str(fault.retry_after_s))
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()

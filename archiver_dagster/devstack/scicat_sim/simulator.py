@@ -21,6 +21,7 @@ from archiver_dagster.devstack.scicat_sim.models import CreateDatasetDto, Create
 from archiver_dagster.devstack.scicat_sim.recording import (
     AnswerRewriter,
     AnswerTransform,
+    Fault,
     FaultInjector,
     RecordedRequest,
     RequestRecorder,
@@ -120,13 +121,18 @@ class SciCatSimulator(StartStop):
         path_contains: str = "",
         method: str | None = None,
         body_contains: str = "",
+        after_apply: bool = False,
+        retry_after_s: int | None = None,
     ) -> None:
         """Makes the next `count` matching requests answer `status`.
 
         A request matches when its path contains `path_contains`, its method is `method` (any
-        if None) and its body contains `body_contains`.
+        if None) and its body contains `body_contains`. With `after_apply` the request takes
+        effect and only its answer is lost (as when a proxy times out after the backend
+        committed); `retry_after_s` adds a `Retry-After` header.
         """
-        self._faults.add(count, int(status), path_contains, method, body_contains)
+        fault = Fault(int(status), after_apply, retry_after_s)
+        self._faults.add(count, fault, path_contains, method, body_contains)
 
     def clear_faults(self) -> None:
         """Disarms every fault not yet consumed."""
