@@ -11,7 +11,7 @@ from archiver_dagster.automation.job_outcome import (
     job_runs,
     job_verdict,
 )
-from archiver_dagster.retrieval.results import download_entries
+from archiver_dagster.retrieval.results import describe_links, download_entries
 from archiver_dagster.scicat.client import SciCatClient, SciCatNotFoundError
 from archiver_dagster.scicat.jobs import JobStatus, JobType, get_job, update_job
 from archiver_dagster.scicat.resource import SciCatResource
@@ -76,11 +76,15 @@ def report_job(
     status, message = verdict
     if (job.status, job.message) != (status.value, message):
         result = None
+        links = ""
         if job.type == JobType.RETRIEVE:
             retrieved = [o.pid for o in outcomes if o.state is DatasetState.SUCCEEDED]
-            result = {"result": download_entries(client, bucket, retrieved)}
+            signed_at = datetime.now(UTC)
+            entries = download_entries(client, bucket, retrieved)
+            result = {"result": entries}
+            links = f"; {describe_links(entries, signed_at + bucket.link_validity)}"
         update_job(client, job_id, status, message, result)
-        context.log.info(f"SciCat job {job_id}: {status.value}: {message}")
+        context.log.info(f"SciCat job {job_id}: {status.value}: {message}{links}")
     return True
 
 

@@ -166,7 +166,7 @@ def publish_retrieval(
     scicat: SciCatResource,
     retrieval_bucket: RetrievalBucketResource,
 ) -> Output[RetrievedDatablocksManifest]:
-    """Marks the dataset retrieved in SciCat; the run's metadata carries the download links."""
+    """Marks the dataset retrieved in SciCat; the metadata names the objects and their expiry."""
     pid = context.partition_key
     ordered = sorted(retrieved, key=lambda block: block.archive_id)
     with classified_failures():
@@ -178,15 +178,20 @@ def publish_retrieval(
             ),
         )
         client.close()
-    links = {block.name: retrieval_bucket.presigned_url(block.archive_id) for block in ordered}
     copied = [block for block in ordered if block.copied_from_lts]
+    # Download links are bearer credentials: they go into the SciCat job's result only (the
+    # status sensor signs them). Dagster's event log records which objects, and until when.
+    expires_at = datetime.now(UTC) + retrieval_bucket.link_validity
     return Output(
         RetrievedDatablocksManifest(pid=pid, bucket=retrieval_bucket.bucket, datablocks=ordered),
         metadata={
             "datablocks": len(ordered),
             "copied_from_lts": len(copied),
             "expiry_renewed": len(ordered) - len(copied),
-            "download_links": MetadataValue.json(links),
+            "bucket": MetadataValue.text(retrieval_bucket.bucket),
+            "object_keys": MetadataValue.json([block.archive_id for block in ordered]),
+            "link_validity_days": retrieval_bucket.url_expiration_days,
+            "expires_at": MetadataValue.timestamp(expires_at),
             **scicat_job_metadata(context.run.tags),
             **throughput(sum(b.size for b in copied), sum(b.seconds for b in copied)),
         },
