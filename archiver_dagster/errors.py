@@ -22,12 +22,15 @@ class ArchiverError(Exception):
     """Base class of errors the archiver raises on purpose."""
 
     kind: ErrorKind = ErrorKind.SYSTEM
+    # Whether running the step again could succeed without anyone changing anything.
+    retriable: bool = True
 
 
 class UserError(ArchiverError):
     """The dataset cannot be archived as registered: the owner has to fix it."""
 
     kind = ErrorKind.USER
+    retriable = False
 
 
 class MissingFilesError(UserError):
@@ -40,6 +43,8 @@ class ArchiverSystemError(ArchiverError):
 
 class VerificationError(ArchiverSystemError):
     """The LTS copy does not match what was packed and registered."""
+
+    retriable = False
 
 
 class LtsFullError(ArchiverSystemError):
@@ -55,8 +60,8 @@ def failure_from(error: Exception) -> Failure:
             ERROR_KIND_KEY: MetadataValue.text(kind.value),
             ERROR_MESSAGE_KEY: MetadataValue.text(str(error)),
         },
-        # A user error or a checksum mismatch will not go away by retrying.
-        allow_retries=not isinstance(error, UserError | VerificationError),
+        # A user error, a checksum mismatch or a misplaced file will not go away by retrying.
+        allow_retries=error.retriable if isinstance(error, ArchiverError) else True,
     )
 
 

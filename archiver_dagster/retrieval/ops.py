@@ -68,10 +68,10 @@ def plan_retrieval(
         client.close()
         if not blocks:
             raise NothingToRetrieveError(f"dataset {pid} has no datablocks: it was never archived")
+        for block in blocks:  # before anything is read: one misplaced datablock fails all
+            layout.check_archive_id(block.archive_id)
     checksums = recorded_tar_checksums(context.instance, pid)
     for index, block in enumerate(blocks):
-        if not layout.owns_archive_id(block.archive_id):
-            context.log.warning(f"{block.archive_id} is outside {layout.datablocks_folder}")
         item = RetrievalItem(
             index=index,
             archive_id=block.archive_id,
@@ -132,9 +132,11 @@ def retrieve_datablock(
         retrieval_bucket.part_size_bytes,
         object_metadata(fingerprint, item.algorithm, context.run_id),
     )
-    with lts_read_failures(context, lts, item.archive_id):
+    with classified_failures(), lts_read_failures(context, lts, item.archive_id):
         try:
-            with lts.open_uncached(item.archive_id, item.packed_size) as stream:
+            with lts.open_registered(
+                context.partition_key, item.archive_id, item.packed_size
+            ) as stream:
                 tee = cast(BinaryIO, TeeReader(stream, sink))
                 digest = verify_tar(tee, item.tar_checksum, expected, item.algorithm)
             sink.commit()

@@ -4,6 +4,7 @@ import os
 import shutil
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -14,6 +15,7 @@ from archiver_dagster.errors import ArchiverSystemError, LtsFullError
 from archiver_dagster.settings import parse_setting
 from archiver_dagster.storage.direct_read import DirectFileReader, drop_page_cache
 from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.lts_paths import resolve_datablock
 from archiver_dagster.storage.preallocate import allocated_bytes, preallocate
 from archiver_dagster.storage.writeback import start_writeback, write_back_and_evict
 
@@ -212,10 +214,25 @@ class LTSResource(ConfigurableResource):
 
     def open_uncached(self, archive_id: str, expected_size: int) -> BinaryIO:
         """Opens a datablock for read-back from the media (`O_DIRECT`), waiting until readable."""
-        path = self.path_of(archive_id)
+        return self._open_when_readable(lambda: self.path_of(archive_id), expected_size)
+
+    def open_registered(self, pid: str, archive_id: str, expected_size: int) -> BinaryIO:
+        """Like `open_uncached`, for an archiveId read from SciCat: only in the dataset's folder.
+
+        Raises `ArchiveIdOutsideDatasetError` (not retried) when the archiveId, or the file it
+        names once symbolic links are resolved, is outside; checked again at every attempt.
+        """
+        layout = DatasetLayout(self.storage_prefix, pid)
+        return self._open_when_readable(
+            lambda: resolve_datablock(self.root, layout, archive_id), expected_size
+        )
+
+    def _open_when_readable(self, locate: Callable[[], Path], expected_size: int) -> BinaryIO:
+        """Opens the file `locate` names once it has `expected_size` bytes, within the timeout."""
         deadline = time.monotonic() + self.file_timeout_s
         delay = 0.5
         while True:
+            path = locate()
             try:
                 if path.stat().st_size == expected_size:
                     return cast(BinaryIO, DirectFileReader(path))
