@@ -51,6 +51,12 @@ class LtsFullError(ArchiverSystemError):
     """The LTS did not free enough space in time."""
 
 
+class DatablockTooLargeError(ArchiverSystemError):
+    """A datablock is larger than the LTS could ever hold above its free-space margin."""
+
+    retriable = False
+
+
 def failure_from(error: Exception) -> Failure:
     """Wraps `error` as a Dagster `Failure` that records its kind in metadata."""
     kind = error.kind if isinstance(error, ArchiverError) else ErrorKind.SYSTEM

@@ -4,6 +4,7 @@ import pytest
 
 from archiver_dagster.errors import (
     ArchiverError,
+    DatablockTooLargeError,
     LtsFullError,
     MissingFilesError,
     VerificationError,
@@ -18,6 +19,7 @@ from archiver_dagster.storage.layout import ArchiveIdOutsideDatasetError
         (MissingFilesError("a file is missing"), "user", False),
         (VerificationError("checksum differs"), "system", False),
         (ArchiveIdOutsideDatasetError("archiveId 'x' is outside"), "system", False),
+        (DatablockTooLargeError("larger than the LTS can ever hold"), "system", False),
         (LtsFullError("no room yet"), "system", True),
         (ValueError("a crash"), "system", True),
     ],
