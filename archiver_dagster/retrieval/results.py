@@ -32,8 +32,12 @@ def download_entries(
     return entries
 
 
-def describe_links(entries: Sequence[dict[str, Any]], valid_until: datetime) -> str:
+def describe_links(
+    entries: Sequence[dict[str, Any]], valid_until: datetime, max_keys: int = 20
+) -> str:
     """A loggable account of download links: the objects' keys and the expiry, no URL."""
-    keys = ", ".join(str(entry["archiveId"]) for entry in entries)
+    keys = ", ".join(str(entry["archiveId"]) for entry in entries[:max_keys])
+    if len(entries) > max_keys:
+        keys += f" and {len(entries) - max_keys} more"
     expiry = valid_until.strftime("%Y-%m-%dT%H:%M:%SZ")
     return f"{len(entries)} download links valid until {expiry} (keys: {keys or 'none'})"
