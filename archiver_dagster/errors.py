@@ -22,12 +22,15 @@ class ArchiverError(Exception):
     """Base class of errors the archiver raises on purpose."""
 
     kind: ErrorKind = ErrorKind.SYSTEM
+    # Whether running the step again could succeed without anyone changing anything.
+    retriable: bool = True
 
 
 class UserError(ArchiverError):
     """The dataset cannot be archived as registered: the owner has to fix it."""
 
     kind = ErrorKind.USER
+    retriable = False
 
 
 class MissingFilesError(UserError):
@@ -45,6 +48,8 @@ class ArchiverSystemError(ArchiverError):
 class VerificationError(ArchiverSystemError):
     """The LTS copy does not match what was packed and registered."""
 
+    retriable = False
+
 
 class LtsFullError(ArchiverSystemError):
     """The LTS did not free enough space in time."""
@@ -57,6 +62,12 @@ def bounded_list(items: Sequence[str], limit: int = 5) -> str:
     return f"{shown}; and {more} more" if more > 0 else shown
 
 
+class DatablockTooLargeError(ArchiverSystemError):
+    """A datablock is larger than the LTS could ever hold above its free-space margin."""
+
+    retriable = False
+
+
 def failure_from(error: Exception) -> Failure:
     """Wraps `error` as a Dagster `Failure` that records its kind in metadata."""
     kind = error.kind if isinstance(error, ArchiverError) else ErrorKind.SYSTEM
@@ -66,8 +77,8 @@ def failure_from(error: Exception) -> Failure:
             ERROR_KIND_KEY: MetadataValue.text(kind.value),
             ERROR_MESSAGE_KEY: MetadataValue.text(str(error)),
         },
-        # A user error or a checksum mismatch will not go away by retrying.
-        allow_retries=not isinstance(error, UserError | VerificationError),
+        # A user error, a checksum mismatch or a misplaced file will not go away by retrying.
+        allow_retries=error.retriable if isinstance(error, ArchiverError) else True,
     )
 
 

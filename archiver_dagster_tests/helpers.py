@@ -18,6 +18,7 @@ from archiver_dagster.automation.cleanup_sensor import dataset_cleanup_sensor
 from archiver_dagster.definitions import build_resources
 from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.partitions import datasets_partitions
+from archiver_dagster.retrieval.assets import retrieved_datablocks
 from archiver_dagster.storage.layout import DatasetLayout
 from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.tags import CLEANED_UP_TAG
@@ -37,6 +38,26 @@ def archive(
         resources={**build_resources(), **(overrides or {})},
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+
+
+def retrieve(
+    instance: DagsterInstance,
+    pid: str,
+    overrides: Mapping[str, object] | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> ExecuteInProcessResult:
+    """Materializes `retrieved_datablocks` of `pid` in process on `instance`."""
+    instance.add_dynamic_partitions(datasets_partitions.name, [pid])
+    return materialize(
+        [*archival_assets, retrieved_datablocks],
+        selection=[retrieved_datablocks],
+        partition_key=pid,
+        instance=instance,
+        resources={**build_resources(), **(overrides or {})},
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        tags=tags,
     )
 
 

@@ -40,7 +40,9 @@ def wait_for_lts_space(
     """Waits until the datablock fits on the LTS above the free-space margin, then reserves it.
 
     One at a time (pool `lts_free_space`), and the space is taken before the next check: two
-    datablocks never both count the same free space.
+    datablocks never both count the same free space. A datablock the share could never hold
+    above the margin fails at once (a system error), releasing any reservation it held,
+    instead of holding the pool's slot until the free-space timeout.
     """
     if datablock.scratch_path is None:
         return datablock  # already on the LTS

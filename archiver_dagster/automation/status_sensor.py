@@ -13,7 +13,7 @@ from archiver_dagster.automation.job_outcome import (
     job_runs,
     job_verdict,
 )
-from archiver_dagster.retrieval.results import download_entries
+from archiver_dagster.retrieval.results import describe_links, download_entries
 from archiver_dagster.scicat.client import SciCatClient, SciCatError, SciCatNotFoundError
 from archiver_dagster.scicat.jobs import JobStatus, JobType, get_job, update_job
 from archiver_dagster.scicat.resource import SciCatResource
@@ -81,14 +81,17 @@ def report_job(
     status, message = verdict
     if (job.status, job.message) != (status.value, message):
         result = None
+        links = ""
         if job.type == JobType.RETRIEVE:
             retrieved = [o.pid for o in outcomes if o.state is DatasetState.SUCCEEDED]
+            signed_at = datetime.now(UTC)
             entries, gone = download_entries(client, bucket, retrieved)
             for pid in gone:
                 context.log.warning(f"SciCat job {job_id}: dataset {pid} no longer exists")
             result = {"result": entries}
+            links = f"; {describe_links(entries, signed_at + bucket.link_validity)}"
         update_job(client, job_id, status, message, result)
-        context.log.info(f"SciCat job {job_id}: {status.value}: {message}")
+        context.log.info(f"SciCat job {job_id}: {status.value}: {message}{links}")
     if runs and JOB_REPORTED_TAG not in runs[0].tags:
         # Marks the attempt reported, so that a job set back to submitted later runs again.
         context.instance.add_run_tags(runs[0].run_id, {JOB_REPORTED_TAG: status.value})

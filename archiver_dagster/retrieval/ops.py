@@ -68,10 +68,10 @@ def plan_retrieval(
         client.close()
         if not blocks:
             raise NothingToRetrieveError(f"dataset {pid} has no datablocks: it was never archived")
+        for block in blocks:  # before anything is read: one misplaced datablock fails all
+            layout.check_archive_id(block.archive_id)
     checksums = recorded_tar_checksums(context.instance, pid)
     for index, block in enumerate(blocks):
-        if not layout.owns_archive_id(block.archive_id):
-            context.log.warning(f"{block.archive_id} is outside {layout.datablocks_folder}")
         item = RetrievalItem(
             index=index,
             archive_id=block.archive_id,
@@ -132,9 +132,11 @@ def retrieve_datablock(
         retrieval_bucket.part_size_bytes,
         object_metadata(fingerprint, item.algorithm, context.run_id),
     )
-    with lts_read_failures(context, lts, item.archive_id):
+    with classified_failures(), lts_read_failures(context, lts, item.archive_id):
         try:
-            with lts.open_uncached(item.archive_id, item.packed_size) as stream:
+            with lts.open_registered(
+                context.partition_key, item.archive_id, item.packed_size
+            ) as stream:
                 tee = cast(BinaryIO, TeeReader(stream, sink))
                 digest = verify_tar(tee, item.tar_checksum, expected, item.algorithm)
             sink.commit()
@@ -166,7 +168,7 @@ def publish_retrieval(
     scicat: SciCatResource,
     retrieval_bucket: RetrievalBucketResource,
 ) -> Output[RetrievedDatablocksManifest]:
-    """Marks the dataset retrieved in SciCat; the run's metadata carries the download links."""
+    """Marks the dataset retrieved in SciCat; the metadata names the objects and their expiry."""
     pid = context.partition_key
     ordered = sorted(retrieved, key=lambda block: block.archive_id)
     with classified_failures():
@@ -178,15 +180,20 @@ def publish_retrieval(
             ),
         )
         client.close()
-    links = {block.name: retrieval_bucket.presigned_url(block.archive_id) for block in ordered}
     copied = [block for block in ordered if block.copied_from_lts]
+    # Download links are bearer credentials: they go into the SciCat job's result only (the
+    # status sensor signs them). Dagster's event log records which objects, and until when.
+    expires_at = datetime.now(UTC) + retrieval_bucket.link_validity
     return Output(
         RetrievedDatablocksManifest(pid=pid, bucket=retrieval_bucket.bucket, datablocks=ordered),
         metadata={
             "datablocks": len(ordered),
             "copied_from_lts": len(copied),
             "expiry_renewed": len(ordered) - len(copied),
-            "download_links": MetadataValue.json(links),
+            "bucket": MetadataValue.text(retrieval_bucket.bucket),
+            "object_keys": MetadataValue.json([block.archive_id for block in ordered]),
+            "link_validity_days": retrieval_bucket.url_expiration_days,
+            "expires_at": MetadataValue.timestamp(expires_at),
             **scicat_job_metadata(context.run.tags),
             **throughput(sum(b.size for b in copied), sum(b.seconds for b in copied)),
         },

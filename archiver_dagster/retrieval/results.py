@@ -1,6 +1,11 @@
-"""The download links a finished retrieve job hands to its user."""
+"""The download links a finished retrieve job hands to its user, and what may be logged of them.
 
-from collections.abc import Iterable
+A presigned link is a bearer credential: whoever holds it downloads the data until it expires.
+Links go into SciCat's `jobResultObject.result` only; logs name the objects' keys and expiry.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -35,3 +40,14 @@ def download_entries(
                 }
             )
     return entries, gone
+
+
+def describe_links(
+    entries: Sequence[dict[str, Any]], valid_until: datetime, max_keys: int = 20
+) -> str:
+    """A loggable account of download links: the objects' keys and the expiry, no URL."""
+    keys = ", ".join(str(entry["archiveId"]) for entry in entries[:max_keys])
+    if len(entries) > max_keys:
+        keys += f" and {len(entries) - max_keys} more"
+    expiry = valid_until.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{len(entries)} download links valid until {expiry} (keys: {keys or 'none'})"

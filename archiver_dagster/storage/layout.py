@@ -6,11 +6,30 @@ layout can be built for any path-safe PID, so datasets archived before the PID r
 pass them, whose keys never overlap another dataset's.
 """
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from archiver_dagster.errors import ArchiverSystemError
 from archiver_dagster.partitions import validate_pid, validate_retrievable_pid
 from archiver_dagster.storage.local_names import local_name
+
+
+class ArchiveIdOutsideDatasetError(ArchiverSystemError):
+    """A datablock's archiveId, or the file it names, is not in the dataset's own LTS folder.
+
+    A system error: the dataset's owner did not write the archiveId and cannot change it; an
+    archiver, an administrator or a different `ARCHIVER_STORAGE_PREFIX` did. Not retried.
+    """
+
+    retriable = False
+
+
+def _is_plain_name(name: str) -> bool:
+    """Whether `name` is a file name the layout could have written (no control characters)."""
+    return "\\" not in name and not any(
+        unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn") for char in name
+    )
 
 
 @dataclass(frozen=True)
@@ -58,9 +77,29 @@ class DatasetLayout:
         return f"{self.pid.replace('/', '-')}_"
 
     def owns_archive_id(self, archive_id: str) -> bool:
-        """Whether `archive_id` names a datablock of this dataset in this layout."""
+        """Whether `archive_id` names a datablock of this dataset in this layout.
+
+        That is a `.tar` directly in the dataset's datablocks folder, written as the layout
+        writes it: no `..`, `.` or empty segment, not absolute, no control character.
+        """
         path = PurePosixPath(archive_id)
-        return str(path.parent) == self.datablocks_folder and path.suffix == ".tar"
+        return (
+            str(path) == archive_id
+            and str(path.parent) == self.datablocks_folder
+            and path.suffix == ".tar"
+            and _is_plain_name(path.name)
+        )
+
+    def check_archive_id(self, archive_id: str) -> str:
+        """Returns `archive_id` if this dataset owns it; raises `ArchiveIdOutsideDatasetError`."""
+        if not self.owns_archive_id(archive_id):
+            raise ArchiveIdOutsideDatasetError(
+                f"datablock archiveId {archive_id!r} is outside the dataset's LTS folder "
+                f"{self.datablocks_folder}/: only .tar files directly in it are read "
+                f"(was the dataset archived under another ARCHIVER_STORAGE_PREFIX than "
+                f"{self.prefix!r}?)"
+            )
+        return archive_id
 
     def scratch_folder(self, scratch_root: Path) -> Path:
         """The dataset's archival scratch folder: one flat folder per PID, named `local_name(pid)`.

@@ -1,19 +1,22 @@
 """Long-term storage on a mounted share: free-space wait, durable copy-in, uncached read-back."""
 
+import contextlib
 import os
-import shutil
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, cast
 
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field, field_validator
 
-from archiver_dagster.errors import ArchiverSystemError, LtsFullError
+from archiver_dagster.errors import ArchiverSystemError, DatablockTooLargeError, LtsFullError
 from archiver_dagster.settings import parse_setting
 from archiver_dagster.storage.direct_read import DirectFileReader, drop_page_cache
 from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.lts_paths import resolve_datablock
+from archiver_dagster.storage.lts_space import ShareSpace, refuse_if_never_fits
 from archiver_dagster.storage.preallocate import allocated_bytes, preallocate
 from archiver_dagster.storage.writeback import start_writeback, write_back_and_evict
 
@@ -140,24 +143,28 @@ class LTSResource(ConfigurableResource):
 
     def has_room_for(self, size: int) -> bool:
         """Whether writing `size` bytes keeps the configured free-space margin."""
-        usage = shutil.disk_usage(self.root)
-        margin = usage.total * float(self.free_space_percentage) / 100.0
-        return usage.free - size >= margin
+        return ShareSpace.of(self.root).room(float(self.free_space_percentage)) >= size
+
+    def check_can_ever_hold(self, size: int, what: str = "the space asked for") -> None:
+        """Raises `DatablockTooLargeError` if `size` bytes could never fit above the margin."""
+        refuse_if_never_fits(self.root, self.free_space_percentage, size, what)
 
     def wait_for_room(self, size: int, poll_s: float = 1.0, max_poll_s: float = 60.0) -> float:
         """Blocks until `size` bytes fit above the margin; returns seconds waited.
 
         Polls with exponential backoff (1 s doubling to 60 s) instead of the reference's fixed
-        30 s sleep; raises `LtsFullError` after `free_space_timeout_s`.
+        30 s sleep; raises `LtsFullError` after `free_space_timeout_s`, and
+        `DatablockTooLargeError` at once if the wait could never end.
         """
+        self.check_can_ever_hold(size)
         start = time.monotonic()
         delay = poll_s
         while not self.has_room_for(size):
             waited = time.monotonic() - start
             if waited >= self.free_space_timeout_s:
-                usage = shutil.disk_usage(self.root)
+                space = ShareSpace.of(self.root)
                 raise LtsFullError(
-                    f"LTS {self.root} has {usage.free} bytes free of {usage.total}; writing "
+                    f"LTS {self.root} has {space.free} bytes free of {space.total}; writing "
                     f"{size} bytes would break the {self.free_space_percentage}% margin "
                     f"(waited {waited:.0f} s)"
                 )
@@ -177,6 +184,14 @@ class LTSResource(ConfigurableResource):
         writes, and concurrent copies can overcommit it).
         """
         partial = partial_path(self.path_of(archive_id))
+        try:
+            self.check_can_ever_hold(size, f"datablock {archive_id}")
+        except DatablockTooLargeError:
+            # An earlier attempt's reservation cannot help; if it cannot be removed now, the
+            # dataset's cleanup or next attempt removes it.
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+            raise
         try:
             partial.parent.mkdir(parents=True, exist_ok=True)
             created = not partial.exists()
@@ -212,10 +227,25 @@ class LTSResource(ConfigurableResource):
 
     def open_uncached(self, archive_id: str, expected_size: int) -> BinaryIO:
         """Opens a datablock for read-back from the media (`O_DIRECT`), waiting until readable."""
-        path = self.path_of(archive_id)
+        return self._open_when_readable(lambda: self.path_of(archive_id), expected_size)
+
+    def open_registered(self, pid: str, archive_id: str, expected_size: int) -> BinaryIO:
+        """Like `open_uncached`, for an archiveId read from SciCat: only in the dataset's folder.
+
+        Raises `ArchiveIdOutsideDatasetError` (not retried) when the archiveId, or the file it
+        names once symbolic links are resolved, is outside; checked again at every attempt.
+        """
+        layout = DatasetLayout(self.storage_prefix, pid)
+        return self._open_when_readable(
+            lambda: resolve_datablock(self.root, layout, archive_id), expected_size
+        )
+
+    def _open_when_readable(self, locate: Callable[[], Path], expected_size: int) -> BinaryIO:
+        """Opens the file `locate` names once it has `expected_size` bytes, within the timeout."""
         deadline = time.monotonic() + self.file_timeout_s
         delay = 0.5
         while True:
+            path = locate()
             try:
                 if path.stat().st_size == expected_size:
                     return cast(BinaryIO, DirectFileReader(path))

@@ -1,6 +1,7 @@
 """The S3 retrieval bucket: where retrieved datablocks wait for users, and their download links."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, cast
 
 import boto3
@@ -14,7 +15,6 @@ from pydantic import Field
 from archiver_dagster.errors import ArchiverSystemError
 from archiver_dagster.storage.s3_clients import shared_client
 
-SECONDS_PER_DAY = 86400
 # Object metadata (x-amz-meta-*), set when the upload starts, so known before the data is read:
 FINGERPRINT_KEY = "fingerprint"  # of the registered contents (see retrieval.manifests)
 ALGORITHM_KEY = "chkalg"
@@ -76,8 +76,17 @@ class RetrievalBucketResource(ConfigurableResource):
             },
         )
 
+    @property
+    def link_validity(self) -> timedelta:
+        """How long a download link is valid after it was signed."""
+        return timedelta(days=self.url_expiration_days)
+
     def presigned_url(self, key: str) -> str:
-        """A download link users can reach (built for the external endpoint)."""
+        """A download link users can reach (built for the external endpoint).
+
+        The link is a bearer credential: it belongs in SciCat's job result only, never in a log
+        or in Dagster's metadata.
+        """
         s3 = self.s3
         client = boto3.client(
             "s3",
@@ -92,7 +101,7 @@ class RetrievalBucketResource(ConfigurableResource):
             client.generate_presigned_url(
                 "get_object",
                 Params={"Bucket": self.bucket, "Key": key},
-                ExpiresIn=self.url_expiration_days * SECONDS_PER_DAY,
+                ExpiresIn=int(self.link_validity.total_seconds()),
             )
         )
 

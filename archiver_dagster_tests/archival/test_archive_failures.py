@@ -1,5 +1,7 @@
 """Failure handling: SciCat's state, LTS and scratch cleaned, landing zone kept, per case."""
 
+import re
+import shutil
 import time
 
 import pytest
@@ -89,7 +91,10 @@ def test_corrupt_lts_copy_is_a_system_error_and_is_not_retried(
 def test_full_lts_is_a_system_error(stack, instance, seed_dataset, unique_pid):
     pid = unique_pid()
     seed_dataset(pid)
-    overrides = {"lts": lts(stack, free_space_percentage="99.999", free_space_timeout_s=1)}
+    # 1 GiB short now, but room once others free theirs: the check waits, then gives up.
+    usage = shutil.disk_usage(stack.lts_root)
+    margin = f"{(usage.free + 1024**3) / usage.total * 100:.9f}"
+    overrides = {"lts": lts(stack, free_space_percentage=margin, free_space_timeout_s=1)}
 
     result = archive(instance, pid, overrides)
     assert not result.success
@@ -99,6 +104,39 @@ def test_full_lts_is_a_system_error(stack, instance, seed_dataset, unique_pid):
     assert (
         "margin" in stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]["message"]
     )
+    assert_cleaned_up(stack, pid, landing_zone_objects=6)
+
+
+def test_datablock_larger_than_the_lts_can_ever_hold_fails_at_once(
+    stack, instance, seed_dataset, unique_pid
+):
+    pid = unique_pid()
+    seed_dataset(pid)  # one datablock of about 12 KB
+    # A margin that leaves 4 KiB for the archiver were everything else on the share deleted.
+    usage = shutil.disk_usage(stack.lts_root)
+    margin = f"{(usage.used + usage.free - 4096) / usage.total * 100:.9f}"
+    overrides = {"lts": lts(stack, free_space_percentage=margin, free_space_timeout_s=60)}
+
+    started = time.monotonic()
+    result = archive(instance, pid, overrides)
+    assert not result.success
+    assert time.monotonic() - started < 30  # not after the free-space timeout
+    [failure] = [event for event in result.all_events if event.is_step_failure]
+    assert "wait_for_lts_space" in failure.step_key
+    # Its reservation is released by the op itself, before any cleanup.
+    assert not list(lts_folder(stack, pid).glob("*.partial"))
+    run_cleanup_sensor(instance)
+
+    assert archive_status(stack, pid) == "scheduleArchiveJobFailed"
+    returned = stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]
+    assert returned["errorKind"] == "system"
+    [block] = result.output_for_node("datablocks").datablocks
+    sizes = re.search(
+        r"\((\d+) bytes\) is more than .* can ever hold: at most (\d+) bytes", returned["message"]
+    )
+    assert sizes, returned["message"]
+    assert int(sizes.group(1)) == block.packed_size
+    assert int(sizes.group(2)) == pytest.approx(4096, abs=64)
     assert_cleaned_up(stack, pid, landing_zone_objects=6)
 
 

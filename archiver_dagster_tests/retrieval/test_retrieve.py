@@ -3,39 +3,32 @@
 import hashlib
 import io
 import tarfile
+from pathlib import PurePosixPath
 from urllib.parse import quote
 
 import requests
-from dagster import materialize
+from dagster_aws.s3 import S3Resource
 
-from archiver_dagster.archival.assets import archival_assets
 from archiver_dagster.definitions import build_resources
+from archiver_dagster.devstack.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 from archiver_dagster.devstack.seed import SciCatSeeder, sample_files
 from archiver_dagster.devstack.stack import RETRIEVAL_BUCKET, LocalStack
-from archiver_dagster.partitions import datasets_partitions
-from archiver_dagster.retrieval.assets import retrieved_datablocks
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
-from archiver_dagster_tests.helpers import archive, lts, lts_folder, run_cleanup_sensor
-
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+from archiver_dagster_tests.helpers import archive, lts, lts_folder, retrieve, run_cleanup_sensor
 
 
-def retrieve(instance, pid, overrides=None):
-    instance.add_dynamic_partitions(datasets_partitions.name, [pid])
-    return materialize(
-        [*archival_assets, retrieved_datablocks],
-        selection=[retrieved_datablocks],
-        partition_key=pid,
-        instance=instance,
-        resources={**build_resources(), **(overrides or {})},
-        raise_on_error=False,
-        run_config=QUIET,
-    )
-
-
-def links(result) -> dict[str, str]:
+def links(stack: LocalStack, result) -> dict[str, str]:
+    """Links to the objects the run recorded, signed as the status sensor signs them."""
     [materialization] = result.asset_materializations_for_node("retrieved_datablocks")
-    return materialization.metadata["download_links"].data
+    s3 = S3Resource(
+        endpoint_url=stack.s3.url,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY_ID,
+        aws_secret_access_key=SECRET_ACCESS_KEY,
+    )
+    bucket = RetrievalBucketResource(s3=s3, bucket=RETRIEVAL_BUCKET)
+    keys = materialization.metadata["object_keys"].data
+    return {PurePosixPath(key).name: bucket.presigned_url(key) for key in keys}
 
 
 def lifecycle(stack, pid):
@@ -74,7 +67,7 @@ def test_archive_then_retrieve_and_download_with_plain_http(
     assert lifecycle(stack, pid)["retrieveStatusMessage"] == "datasetRetrieved"
     assert lifecycle(stack, pid)["retrievable"] is True
     downloaded = {}
-    for name, url in links(result).items():
+    for name, url in links(stack, result).items():
         response = requests.get(url, timeout=10)
         assert response.status_code == 200, response.text
         assert response.content == tars_before[name]

@@ -92,7 +92,7 @@ def test_a_different_datablock_under_the_same_archive_id_is_an_error(
     client.create_datablock(dataset, create_dto(dataset))
     other = create_dto(dataset).model_copy(update={"packed_size": 99_999})
 
-    with pytest.raises(SciCatError, match="already holds datablock .* with other sizes"):
+    with pytest.raises(SciCatError, match=r"already holds datablock .* with other sizes"):
         client.create_datablock(dataset, other)
     assert len(stack.scicat.datablocks(dataset)) == 1
 

@@ -9,7 +9,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from archiver_dagster.partitions import MAX_PID_LENGTH, InvalidPidError, validate_pid
-from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.layout import ArchiveIdOutsideDatasetError, DatasetLayout
 
 PID = "20.500.11935/0f2c8a4e-6a1d-4c5e-9b2f-1d2e3f4a5b6c"
 PREFIX = "openem-network"
@@ -73,10 +73,32 @@ def test_owns_its_own_archive_ids(index: int) -> None:
         f"/abs/openem-network/datasets/{PID}/datablocks/x.tar",
         "x.tar",
         "",
+        # not written as the layout writes it: the same file, but another S3 key
+        f"openem-network/datasets/{PID}/datablocks//x.tar",
+        f"openem-network/datasets/{PID}/./datablocks/x.tar",
+        f"openem-network//datasets/{PID}/datablocks/x.tar",
+        f"openem-network/datasets/{PID}/datablocks/x.tar/",
+        f"./openem-network/datasets/{PID}/datablocks/x.tar",
+        # names no layout writes
+        f"openem-network/datasets/{PID}/datablocks/x\x00.tar",
+        f"openem-network/datasets/{PID}/datablocks/x\n.tar",
+        f"openem-network/datasets/{PID}/datablocks/..\\x.tar",
+        f"openem-network/datasets/{PID}/datablocks/.tar",
     ],
 )
 def test_does_not_own_other_archive_ids(archive_id: str) -> None:
     assert not DatasetLayout(PREFIX, PID).owns_archive_id(archive_id)
+
+
+def test_archive_id_outside_is_a_system_error_naming_it_and_the_folder() -> None:
+    layout = DatasetLayout(PREFIX, PID)
+    escaping = f"{layout.datablocks_folder}/../../other/datablocks/x.tar"
+    with pytest.raises(ArchiveIdOutsideDatasetError) as info:
+        layout.check_archive_id(escaping)
+    assert info.value.kind == "system"
+    assert repr(escaping) in str(info.value)
+    assert f"{layout.datablocks_folder}/" in str(info.value)
+    assert layout.check_archive_id(layout.archive_id(2)) == layout.archive_id(2)
 
 
 def test_pid_that_is_a_prefix_of_another_owns_only_its_own() -> None:

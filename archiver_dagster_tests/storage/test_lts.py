@@ -195,14 +195,17 @@ def test_wait_for_room_returns_at_once_when_there_is_room(root: Path) -> None:
 
 
 def test_wait_for_room_gives_up_after_timeout(root: Path) -> None:
-    resource = lts(root, free_space_percentage="99.999", free_space_timeout_s=1)
+    # 1 GiB below the margin now (others on the disk come and go), but not for ever: space
+    # others use may be freed.
+    percentage = margin_leaving(root, -1024 * MIB)
+    resource = lts(root, free_space_percentage=percentage, free_space_timeout_s=1)
     started = time.monotonic()
     with pytest.raises(LtsFullError) as info:
         resource.wait_for_room(4096)
     assert 0.9 <= time.monotonic() - started < 3
     message = str(info.value)
     assert message.startswith(f"LTS {root} has ")
-    assert "writing 4096 bytes would break the 99.999% margin (waited 1 s)" in message
+    assert f"writing 4096 bytes would break the {percentage}% margin (waited 1 s)" in message
 
 
 MIB = 1024 * 1024
