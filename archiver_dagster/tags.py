@@ -27,3 +27,12 @@ def job_run_key(job_id: str, pid: str, attempt: int = 1) -> str:
 def job_run_tags(job_id: str, job_type: str, attempt: int = 1) -> dict[str, str]:
     """Tags of a run launched for a SciCat job (shown per run in the Dagster UI)."""
     return {JOB_ID_TAG: job_id, JOB_TYPE_TAG: job_type, JOB_ATTEMPT_TAG: str(attempt)}
+
+
+# Dagster's run monitoring cancels a run that has run longer than this tag says (seconds).
+MAX_RUNTIME_TAG = "dagster/max_runtime"
+
+
+def max_runtime_tags(seconds: int) -> dict[str, str]:
+    """Tags that bound a run's time: run monitoring cancels it after `seconds`."""
+    return {MAX_RUNTIME_TAG: str(seconds)}

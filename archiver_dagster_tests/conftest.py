@@ -1,5 +1,6 @@
 """Shared fixtures: the local stack (SciCat simulator + S3 server + LTS folder) and instances."""
 
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -87,3 +88,28 @@ def seed_dataset(stack: LocalStack) -> Seed:
         return files
 
     return seed
+
+
+TMPFS_BYTES = 32 * 1024 * 1024
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """A 32 MiB tmpfs mounted for the test: another filesystem than /tmp, one that fills up.
+
+    Mounting needs root, which CI and the development machines have; elsewhere the test is
+    skipped, saying why.
+    """
+    root = tmp_path / "tmpfs"
+    root.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_BYTES}", "tmpfs", str(root)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
+    try:
+        yield root
+    finally:
+        subprocess.run(["umount", "-l", str(root)], check=False)

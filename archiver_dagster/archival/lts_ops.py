@@ -15,7 +15,8 @@ from archiver_dagster.archival.manifests import (
 from archiver_dagster.archival.metadata import throughput
 from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
 from archiver_dagster.errors import classified_failures
-from archiver_dagster.storage.lts import LtsError, LTSResource
+from archiver_dagster.storage.durable_copy import LtsError
+from archiver_dagster.storage.lts import LTSResource
 
 
 @op(out=DynamicOut(DatablockManifest))

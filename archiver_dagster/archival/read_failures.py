@@ -9,7 +9,8 @@ from dagster import OpExecutionContext, RetryRequested
 
 from archiver_dagster.errors import ArchiverSystemError, VerificationError, failure_from
 from archiver_dagster.packing.verify import ChecksumMismatchError, UnsafeMemberError
-from archiver_dagster.storage.lts import LtsError, LTSResource
+from archiver_dagster.storage.durable_copy import LtsError
+from archiver_dagster.storage.lts import LTSResource
 
 # The copy is there but differs from what was registered: retrying cannot help.
 INTEGRITY_ERRORS = (ChecksumMismatchError, UnsafeMemberError, tarfile.TarError)

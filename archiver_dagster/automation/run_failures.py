@@ -3,8 +3,8 @@
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus
 
 from archiver_dagster.errors import ErrorKind, bounded_list, classify_step_failures
+from archiver_dagster.tags import MAX_RUNTIME_TAG
 
-MAX_RUNTIME_TAG = "dagster/max_runtime"
 CANCELED_BY_OPERATOR = "run canceled by an operator"
 
 

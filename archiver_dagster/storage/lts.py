@@ -3,7 +3,6 @@
 import contextlib
 import os
 import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -11,89 +10,18 @@ from typing import BinaryIO, cast
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field, field_validator
 
-from archiver_dagster.errors import ArchiverSystemError, DatablockTooLargeError, LtsFullError
+from archiver_dagster.errors import DatablockTooLargeError, LtsFullError
 from archiver_dagster.settings import parse_setting
 from archiver_dagster.storage.direct_read import DirectFileReader, drop_page_cache
+from archiver_dagster.storage.durable_copy import (
+    LtsError,
+    copy_file_durably,
+    partial_path,
+)
 from archiver_dagster.storage.layout import DatasetLayout
 from archiver_dagster.storage.lts_paths import resolve_datablock
 from archiver_dagster.storage.lts_space import ShareSpace, refuse_if_never_fits
 from archiver_dagster.storage.preallocate import allocated_bytes, preallocate
-from archiver_dagster.storage.writeback import start_writeback, write_back_and_evict
-
-PARTIAL_SUFFIX = ".partial"
-# Bytes per copy_file_range call, each followed by starting its write-back.
-COPY_CHUNK_BYTES = 16 * 1024 * 1024
-# Steps whose write-back may still run before the oldest is waited for and evicted.
-COPY_STEPS_IN_FLIGHT = 4
-
-
-class LtsError(ArchiverSystemError):
-    """The LTS share could not be written or read."""
-
-
-def fsync_directory(path: Path) -> None:
-    """Flushes a directory entry (a rename or a new file) to stable storage."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def partial_path(dest: Path) -> Path:
-    """Where a copy to `dest` is written until it is complete (and its space is reserved)."""
-    return dest.with_name(dest.name + PARTIAL_SUFFIX)
-
-
-def _copy_in_steps(source: Path, dest: Path) -> tuple[int, int]:
-    """Copies `source` to `dest` step by step and fsyncs; returns (bytes copied, bytes missing).
-
-    The write-back of each step starts right away; once `COPY_STEPS_IN_FLIGHT` newer steps are
-    under way, the step is waited for and its pages evicted, so the copy reuses a few tens of
-    MiB of page cache instead of taking fresh memory for the whole file. An existing `dest` (the
-    space reserved for this copy) is written over from its start, not truncated first, and cut
-    to the copy's size at the end.
-    """
-    copied = 0
-    in_flight: deque[tuple[int, int]] = deque()
-    with source.open("rb") as src, dest.open("r+b" if dest.exists() else "wb") as out:
-        remaining = os.fstat(src.fileno()).st_size
-        while remaining > 0:
-            step = os.copy_file_range(src.fileno(), out.fileno(), min(remaining, COPY_CHUNK_BYTES))
-            if step == 0:
-                break
-            start_writeback(out.fileno(), copied, step)
-            in_flight.append((copied, step))
-            if len(in_flight) > COPY_STEPS_IN_FLIGHT:
-                write_back_and_evict(out.fileno(), *in_flight.popleft())
-            copied += step
-            remaining -= step
-        out.truncate(copied)  # a reservation larger than the copy leaves no tail behind
-        out.flush()
-        os.fsync(out.fileno())
-    return copied, remaining
-
-
-def copy_file_durably(source: Path, dest: Path) -> int:
-    """Copies with the kernel's `copy_file_range`, fsyncs, renames into place; returns bytes.
-
-    The copy lands as `dest.partial` first, so a crash never leaves a truncated file under the
-    final name, and a failed copy removes it. It goes in `COPY_CHUNK_BYTES` steps, and the
-    write-back of each step starts right away, so the device writes while the kernel copies the
-    next step instead of all at the final `fsync` (1 GiB on the development disk: 0.96 -> 0.57
-    s, docs/performance.md); written steps are evicted as it goes (decision 28).
-    """
-    partial = partial_path(dest)
-    try:
-        copied, remaining = _copy_in_steps(source, partial)
-        if remaining:
-            raise LtsError(f"short copy of {source} to {partial}: {remaining} bytes missing")
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    partial.replace(dest)
-    fsync_directory(dest.parent)
-    return copied
 
 
 class LTSResource(ConfigurableResource):

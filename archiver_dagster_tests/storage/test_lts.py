@@ -15,15 +15,11 @@ import pytest
 
 from archiver_dagster.errors import LtsFullError
 from archiver_dagster.partitions import MAX_PID_LENGTH
-from archiver_dagster.storage import lts as lts_module
+from archiver_dagster.storage import durable_copy as copy_module
 from archiver_dagster.storage import preallocate as preallocate_module
+from archiver_dagster.storage.durable_copy import PARTIAL_SUFFIX, LtsError, copy_file_durably
 from archiver_dagster.storage.layout import DatasetLayout
-from archiver_dagster.storage.lts import (
-    PARTIAL_SUFFIX,
-    LtsError,
-    LTSResource,
-    copy_file_durably,
-)
+from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.storage.writeback import start_writeback, write_back_and_evict
 from archiver_dagster_tests.helpers import failing_libc_call
 
@@ -76,8 +72,8 @@ def test_copy_file_durably_copies_identically(tar: Path, tmp_path: Path) -> None
 def small_copy_steps(monkeypatch: pytest.MonkeyPatch, in_flight: int) -> int:
     """Makes `copy_file_durably` copy in 64 KiB steps, `in_flight` left unevicted; the step."""
     chunk = 64 * 1024
-    monkeypatch.setattr(lts_module, "COPY_CHUNK_BYTES", chunk)
-    monkeypatch.setattr(lts_module, "COPY_STEPS_IN_FLIGHT", in_flight)
+    monkeypatch.setattr(copy_module, "COPY_CHUNK_BYTES", chunk)
+    monkeypatch.setattr(copy_module, "COPY_STEPS_IN_FLIGHT", in_flight)
     return chunk
 
 
@@ -96,8 +92,8 @@ def test_copy_file_durably_writes_back_every_step_and_evicts_all_but_the_last_in
         calls.append(("evict", offset, length))
         return write_back_and_evict(fd, offset, length)
 
-    monkeypatch.setattr(lts_module, "start_writeback", record_start)
-    monkeypatch.setattr(lts_module, "write_back_and_evict", record_evict)
+    monkeypatch.setattr(copy_module, "start_writeback", record_start)
+    monkeypatch.setattr(copy_module, "write_back_and_evict", record_evict)
     source, dest = tmp_path / "source", tmp_path / "dest"
     source.write_bytes(os.urandom(4 * chunk + 123))
     assert copy_file_durably(source, dest) == 4 * chunk + 123
@@ -122,7 +118,7 @@ def test_copy_file_durably_removes_the_partial_copy_on_a_write_back_error(
     def failing(fd: int, offset: int, length: int) -> bool:
         raise OSError(errno.EIO, "write-back failed")
 
-    monkeypatch.setattr(lts_module, "write_back_and_evict", failing)
+    monkeypatch.setattr(copy_module, "write_back_and_evict", failing)
     source, dest = tmp_path / "source", tmp_path / "dest"
     source.write_bytes(os.urandom(3 * chunk))
     with pytest.raises(OSError, match="write-back failed"):

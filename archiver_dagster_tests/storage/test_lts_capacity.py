@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from archiver_dagster.errors import DatablockTooLargeError, LtsFullError
+from archiver_dagster.storage.durable_copy import PARTIAL_SUFFIX
 from archiver_dagster.storage.layout import DatasetLayout
-from archiver_dagster.storage.lts import PARTIAL_SUFFIX, LTSResource
+from archiver_dagster.storage.lts import LTSResource
 
 PREFIX = "openem-network"
 PID = "20.500.12345/capacity-test"

@@ -1,0 +1,102 @@
+"""A run worker killed while it holds the only `lts_free_space` slot stops nothing for long.
+
+With the daemon, the code server and run monitoring as configured in the repository's
+dagster.yaml (intervals shortened), a SIGKILLed worker ends as a failed run, its pool slot is
+freed, its SciCat job gets a final status, and the next job archives. The LTS is a small tmpfs
+that a filler file keeps full, so the run waits in `wait_for_lts_space`, holding the slot.
+"""
+
+import os
+import re
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
+
+from archiver_dagster.devstack.demo import REPO_DAGSTER_YAML, open_instance, prepare_dagster_home
+from archiver_dagster.devstack.services import DagsterServices
+from archiver_dagster.devstack.stack import LocalStack
+from archiver_dagster.pools import apply_pool_limits
+from archiver_dagster_tests.automation.conftest import SciCatUser
+from archiver_dagster_tests.conftest import TMPFS_BYTES
+from archiver_dagster_tests.helpers import archive_status, wait_until
+
+TIMEOUT_S = 180.0
+
+
+@pytest.fixture
+def services(stack: LocalStack, tmpfs: Path, tmp_path: Path) -> Iterator[DagsterServices]:
+    home = prepare_dagster_home(tmp_path / "dagster_home")
+    config = yaml.safe_load((home / "dagster.yaml").read_text())
+    config["run_monitoring"] |= {"poll_interval_seconds": 1, "free_slots_after_run_end_seconds": 1}
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+    with open_instance(home) as instance:
+        apply_pool_limits(instance, {"lts_write": 2, "lts_read": 2, "lts_free_space": 1})
+    env = {
+        **os.environ,
+        "ARCHIVER_SENSOR_INTERVAL_S": "1",
+        "LTS_STORAGE_ROOT": str(tmpfs),
+        "LTS_FREE_SPACE_PERCENTAGE": "10",
+    }
+    with DagsterServices(home, env) as running:
+        yield running
+
+
+def run_worker_pid(instance: DagsterInstance, run_id: str) -> int | None:
+    """The process executing the run, as the code server logged it when it started it."""
+    for entry in instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT):
+        found = re.search(r"Started process for run \(pid: (\d+)\)", entry.message or "")
+        if found:
+            return int(found.group(1))
+    return None
+
+
+def slot_holder(instance: DagsterInstance) -> str | None:
+    """The run holding the `lts_free_space` slot, if any."""
+    info = instance.event_log_storage.get_concurrency_info("lts_free_space")
+    return next(iter(info.active_run_ids), None)
+
+
+def final_status(user: SciCatUser, job_id: str) -> tuple[str, str | None]:
+    def finished() -> tuple[str, str | None] | None:
+        status = user.status(3, job_id)
+        return status if status[0].startswith("finished") else None
+
+    return wait_until(finished, TIMEOUT_S, what=f"SciCat job {job_id} to finish")
+
+
+def test_killed_run_worker_fails_its_run_frees_its_slot_and_the_next_job_archives(
+    services, stack, tmpfs, seed_dataset, unique_pid
+):
+    repository = yaml.safe_load(REPO_DAGSTER_YAML.read_text())["run_monitoring"]
+    assert repository["enabled"] and repository["free_slots_after_run_end_seconds"] > 0
+    filler = tmpfs / "filler"
+    with filler.open("wb") as out:  # leaves 2 MiB: below the 10 % margin, nothing fits
+        os.posix_fallocate(out.fileno(), 0, TMPFS_BYTES - 2 * 1024 * 1024)
+    user = SciCatUser(stack.scicat)
+    stuck = unique_pid()
+    seed_dataset(stuck)
+    stuck_job = user.job(3, [stuck])
+
+    with open_instance(services.home) as instance:
+        run_id = wait_until(lambda: slot_holder(instance), TIMEOUT_S, what="a run in the wait")
+        pid = wait_until(lambda: run_worker_pid(instance, run_id), 30.0, what="its worker")
+        os.kill(pid, signal.SIGKILL)
+
+        assert final_status(user, stuck_job)[0] == "finishedUnsuccessful"
+        run = instance.get_run_by_id(run_id)
+        assert run is not None and run.status == DagsterRunStatus.FAILURE
+        assert archive_status(stack, stuck) == "scheduleArchiveJobFailed"
+        wait_until(lambda: slot_holder(instance) is None, 60.0, what="the slot to be freed")
+
+        filler.unlink()
+        fine = unique_pid()
+        seed_dataset(fine)
+        status, message = final_status(user, user.job(3, [fine]))
+        assert status == "finishedSuccessful", message
+        archived = instance.get_runs(filters=RunsFilter(tags={"dagster/partition": fine}))
+        assert [r.status for r in archived] == [DagsterRunStatus.SUCCESS]
+    assert archive_status(stack, fine) == "datasetOnArchiveDisk"
