@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Mapping
 
 from archiver_dagster.archival.manifests import SourceFile
-from archiver_dagster.errors import MissingFilesError
+from archiver_dagster.errors import MissingFilesError, bounded_list
 from archiver_dagster.packing.paths import UnsafePathError, safe_relative_path
 from archiver_dagster.scicat.models import OrigDatablock
 
@@ -50,9 +50,7 @@ def check_landing_zone(files: list[SourceFile], objects: Mapping[str, int]) -> N
     """Raises `MissingFilesError` (a user error) unless every file is there with its size."""
     problems = landing_zone_problems(files, objects)
     if problems:
-        shown = "; ".join(problems[:20])
-        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
         raise MissingFilesError(
             f"{len(problems)} of {len(files)} files not in the landing zone as registered: "
-            f"{shown}{more}"
+            f"{bounded_list(problems)}"
         )

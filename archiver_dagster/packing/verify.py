@@ -48,6 +48,9 @@ class UnsafeMemberError(ValueError):
     """A tar member that is a link or special file, or whose name is not a safe relative path."""
 
 
+SHOWN_PROBLEMS = 5  # in the message; `.problems` keeps them all
+
+
 class CorruptTarError(ValueError):
     """A tar stream that `tarfile` cannot parse (bad header, truncated data)."""
 
@@ -56,8 +59,11 @@ class ChecksumMismatchError(ValueError):
     """A tar that does not match what was expected; `.problems` lists every difference."""
 
     def __init__(self, problems: list[str]) -> None:
+        shown = "; ".join(problems[:SHOWN_PROBLEMS])
+        more = len(problems) - SHOWN_PROBLEMS
         super().__init__(
-            f"tar verification failed ({len(problems)} problems): " + "; ".join(problems)
+            f"tar verification failed ({len(problems)} problems): {shown}"
+            + (f"; and {more} more" if more > 0 else "")
         )
         self.problems = problems
 

@@ -140,20 +140,20 @@ def test_object_with_other_case_or_prefix_does_not_count() -> None:
         check_landing_zone(files, {"raw/a.bin": 1, "A.bin": 1})
 
 
-def test_check_landing_zone_shows_20_problems_then_a_count() -> None:
+def test_check_landing_zone_shows_5_problems_then_a_count() -> None:
     files = files_of(*([7] * 25))
     with pytest.raises(MissingFilesError) as info:
         check_landing_zone(files, {})
     message = str(info.value)
     assert message.startswith("25 of 25 files not in the landing zone as registered: missing: f00;")
-    assert message.endswith("missing: f19 (and 5 more)")
-    assert message.count("missing: ") == 20
+    assert message.endswith("missing: f04; and 20 more")
+    assert message.count("missing: ") == 5
     assert "f20" not in message
 
 
-def test_exactly_20_problems_have_no_more_suffix() -> None:
-    files = files_of(*([7] * 20))
+def test_exactly_5_problems_have_no_more_suffix() -> None:
+    files = files_of(*([7] * 5))
     with pytest.raises(MissingFilesError) as info:
         check_landing_zone(files, {})
-    assert str(info.value).endswith("missing: f19")
+    assert str(info.value).endswith("missing: f04")
     assert "more" not in str(info.value)

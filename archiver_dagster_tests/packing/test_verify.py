@@ -146,6 +146,16 @@ def test_all_problems_are_listed(sample: Sample) -> None:
         "missing member not/there.bin",
         f"unexpected member {rest[0].path}",
     ]
+    assert "and" not in str(info.value).rsplit(";", 1)[1]  # five problems: all shown
+
+
+def test_message_shows_five_problems_and_counts_the_rest() -> None:
+    error = ChecksumMismatchError([f"problem {index}" for index in range(8)])
+    assert str(error) == (
+        "tar verification failed (8 problems): "
+        "problem 0; problem 1; problem 2; problem 3; problem 4; and 3 more"
+    )
+    assert len(error.problems) == 8
 
 
 def test_duplicate_members_reported(tmp_path: Path) -> None:
