@@ -194,7 +194,7 @@ def test_dataset_archived_before_the_segment_rule_is_still_retrieved(
     result = retrieve(instance, pid)
 
     assert result.success
-    [url] = links(result).values()
+    [url] = links(stack, result).values()
     response = requests.get(url, timeout=10)
     assert response.content == tar_path.read_bytes()
     assert lifecycle(stack, pid)["retrieveStatusMessage"] == "datasetRetrieved"
