@@ -62,6 +62,7 @@ def build_resources() -> dict[str, object]:
             password=EnvVar("SCICAT_PASSWORD"),
             timeout_s=env_int_setting("SCICAT_TIMEOUT_S"),
             call_budget_s=env_int_setting("SCICAT_CALL_BUDGET_S"),
+            transient_fault_budget_s=env_int_setting("ARCHIVER_TRANSIENT_FAULT_BUDGET_S"),
             job_submitted_status=env_setting("ARCHIVER_JOB_SUBMITTED_STATUS"),
         ),
         "landing_zone": LandingZoneResource(
@@ -69,6 +70,7 @@ def build_resources() -> dict[str, object]:
             bucket=env_setting("S3_LANDINGZONE_BUCKET"),
             storage_prefix=prefix,
             download_concurrency=env_int_setting("ARCHIVER_DOWNLOAD_CONCURRENCY"),
+            transient_fault_budget_s=env_int_setting("ARCHIVER_TRANSIENT_FAULT_BUDGET_S"),
         ),
         "lts": LTSResource(
             storage_root=env_setting("LTS_STORAGE_ROOT"),

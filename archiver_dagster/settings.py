@@ -119,6 +119,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SCICAT_PASSWORD", None, _non_empty, "Password of SCICAT_USER", secret=True),
     Setting("SCICAT_TIMEOUT_S", "30", _positive_int, "Timeout of one SciCat HTTP request"),
     Setting("SCICAT_CALL_BUDGET_S", "25", _positive_int, "Longest retrying of one SciCat call"),
+    Setting("ARCHIVER_TRANSIENT_FAULT_BUDGET_S", "600", _positive_int, "Retrying within a run"),
     Setting("S3_ENDPOINT", None, _url, "S3 endpoint the archiver uses (full URL)"),
     Setting("S3_ACCESS_KEY_ID", None, _non_empty, "S3 access key", secret=True),
     Setting("S3_SECRET_ACCESS_KEY", None, _non_empty, "S3 secret key", secret=True),

@@ -18,7 +18,7 @@ from archiver_dagster.archival.manifests import (
     OrigDatablocksManifest,
     VerifiedDatablocksManifest,
 )
-from archiver_dagster.archival.metadata import scicat_job_metadata
+from archiver_dagster.archival.metadata import TRANSIENT_FAULTS_KEY, scicat_job_metadata
 from archiver_dagster.archival.pack_ops import (
     MANIFEST_IO_MANAGER,
     pack_datablock,
@@ -59,7 +59,7 @@ def origdatablocks(
             pid = validate_pid(context.partition_key)
         except InvalidPidError as error:
             raise InvalidDatasetPidError(str(error)) from error
-        client = scicat.client()
+        client = scicat.run_client(context.log)
         dataset = client.get_dataset(pid)
         files = source_files(client.get_origdatablocks(pid))
         client.close()
@@ -78,6 +78,7 @@ def origdatablocks(
             "files": len(files),
             "bytes": MetadataValue.int(total),
             "already_archived": already_archived,
+            TRANSIENT_FAULTS_KEY: client.transient_faults,
             **scicat_job_metadata(context.run.tags),
         },
     )

@@ -16,7 +16,7 @@ from archiver_dagster.archival.manifests import (
     OrigDatablocksManifest,
     SourceFile,
 )
-from archiver_dagster.archival.metadata import throughput
+from archiver_dagster.archival.metadata import TRANSIENT_FAULTS_KEY, throughput
 from archiver_dagster.archival.registration import manifests_from_registered, register
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.errors import (
@@ -68,7 +68,7 @@ def plan_datablock_packing(
     pid = context.partition_key
     with classified_failures():
         layout = packing.layout(pid)
-        client = scicat.client()
+        client = scicat.run_client(context.log)
         if origdatablocks.already_archived:
             checksums = recorded_tar_checksums(context.instance, pid)
             existing = [
@@ -138,8 +138,16 @@ def pack_datablock(
             sources[file.path] = source
             yield file_entry(file), stream
 
+    resumed: list[str] = []  # appended from the download threads
+
+    def resuming(reason: str, attempt: int, wait: float) -> None:
+        resumed.append(reason)
+        context.log.warning(f"{reason}; resuming (attempt {attempt}) in {wait:.1f} s")
+
     with classified_failures():
-        objects = landing_zone.open_raw_files(pid, [(file.path, file.size) for file in plan.files])
+        objects = landing_zone.open_raw_files(
+            pid, [(file.path, file.size) for file in plan.files], resuming
+        )
         try:
             packed = write_tar(
                 dest, members(objects), packing.checksum_algorithm, registered=registered
@@ -162,6 +170,7 @@ def pack_datablock(
             "tar_checksum": packed.checksum,
             "chk_verified": len(registered),
             "chk_not_verified": len(plan.files) - len(registered),
+            "s3_transient_faults": len(resumed),
             **throughput(packed.unpacked_size, seconds),
         }
     )
@@ -197,11 +206,13 @@ def register_datablocks(
     """Registers the packed datablocks in SciCat (replacing any earlier registration)."""
     pid = context.partition_key
     blocks = sorted(packed, key=lambda block: block.index)
+    faults = 0
     if not origdatablocks.already_archived:
         with classified_failures():
-            client = scicat.client()
+            client = scicat.run_client(context.log)
             blocks = register(client, packing.layout(pid), blocks, origdatablocks.files)
             client.close()
+            faults = client.transient_faults
     pack_seconds = sum(block.pack_seconds for block in blocks)
     manifest = DatablocksManifest(
         pid=pid, datablocks=blocks, already_archived=origdatablocks.already_archived
@@ -210,6 +221,7 @@ def register_datablocks(
         manifest,
         metadata={
             "datablocks": len(blocks),
+            TRANSIENT_FAULTS_KEY: faults,
             "files": sum(len(block.members) for block in blocks),
             "packed_bytes": MetadataValue.int(sum(block.packed_size for block in blocks)),
             CHECKSUMS_METADATA_KEY: MetadataValue.json(

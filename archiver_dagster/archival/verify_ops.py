@@ -23,7 +23,7 @@ from archiver_dagster.archival.manifests import (
     VerifiedCopy,
     VerifiedDatablocksManifest,
 )
-from archiver_dagster.archival.metadata import throughput
+from archiver_dagster.archival.metadata import TRANSIENT_FAULTS_KEY, throughput
 from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
 from archiver_dagster.archival.read_failures import lts_read_failures
 from archiver_dagster.archival.release import confirm_release, releasable
@@ -109,7 +109,7 @@ def finalize_archival(
         if {copy.archive_id for copy in ordered} != expected:
             raise ArchiverSystemError(f"{pid}: not every datablock was verified; keeping the data")
         layout = landing_zone.layout(pid)
-        client = scicat.client()
+        client = scicat.run_client(context.log)
         try:
             # The manifests may be an earlier run's (re-execution from failure): the LTS and
             # SciCat are asked again, now, before the dataset is marked archived ...
@@ -126,6 +126,7 @@ def finalize_archival(
             confirm_release(copies, client, lts, layout)
         finally:
             client.close()
+        faults = client.transient_faults
         # Only files packed by this run (re-verifying an archived dataset releases nothing),
         # and only objects still as they were packed.
         members = [
@@ -157,6 +158,7 @@ def finalize_archival(
             "lts_paths": MetadataValue.json([copy.lts_path for copy in ordered]),
             "landing_zone_objects_deleted": deleted,
             "landing_zone_objects_kept": len(kept),
+            TRANSIENT_FAULTS_KEY: faults,
             **throughput(
                 sum(copy.datablock.packed_size for copy in lts_datablocks.copies), seconds
             ),

@@ -20,7 +20,7 @@ from dagster import (
 
 from archiver_dagster.archival.history import recorded_tar_checksums
 from archiver_dagster.archival.manifests import MemberManifest
-from archiver_dagster.archival.metadata import scicat_job_metadata, throughput
+from archiver_dagster.archival.metadata import TRANSIENT_FAULTS_KEY, scicat_job_metadata, throughput
 from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
 from archiver_dagster.archival.read_failures import lts_read_failures
 from archiver_dagster.errors import (
@@ -59,7 +59,7 @@ def plan_retrieval(
     pid = context.partition_key
     with classified_failures():
         layout = DatasetLayout(lts.storage_prefix, pid)
-        client = scicat.client()
+        client = scicat.run_client(context.log)
         client.get_dataset(pid)  # a user error if SciCat has no such dataset
         client.update_lifecycle(
             pid, LifecycleUpdate(retrieve_status_message=RetrieveStatus.STARTED)
@@ -172,7 +172,7 @@ def publish_retrieval(
     pid = context.partition_key
     ordered = sorted(retrieved, key=lambda block: block.archive_id)
     with classified_failures():
-        client = scicat.client()
+        client = scicat.run_client(context.log)
         client.update_lifecycle(
             pid,
             LifecycleUpdate(
@@ -194,6 +194,7 @@ def publish_retrieval(
             "object_keys": MetadataValue.json([block.archive_id for block in ordered]),
             "link_validity_days": retrieval_bucket.url_expiration_days,
             "expires_at": MetadataValue.timestamp(expires_at),
+            TRANSIENT_FAULTS_KEY: client.transient_faults,
             **scicat_job_metadata(context.run.tags),
             **throughput(sum(b.size for b in copied), sum(b.seconds for b in copied)),
         },

@@ -18,9 +18,16 @@ from archiver_dagster.scicat.models import (
     LoginAnswer,
     OrigDatablock,
 )
-from archiver_dagster.scicat.retry import IDEMPOTENT_METHODS, CallRetry, call_budget
+from archiver_dagster.scicat.retry import (
+    IDEMPOTENT_METHODS,
+    CallRetry,
+    RetryNotice,
+    RetryObserver,
+    call_budget,
+)
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+MAX_BACKOFF_S = 60.0
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -62,6 +69,8 @@ def build_session(retries: int, backoff_s: float) -> requests.Session:
         read=retries,
         status=retries,
         backoff_factor=backoff_s,
+        backoff_max=MAX_BACKOFF_S,
+        backoff_jitter=backoff_s,  # requests failing together do not retry in lockstep
         status_forcelist=RETRY_STATUSES,
         allowed_methods=IDEMPOTENT_METHODS,
         raise_on_status=False,
@@ -88,6 +97,7 @@ class SciCatClient:
         retries: int = 5,
         backoff_s: float = 0.5,
         call_budget_s: float = 25.0,
+        on_retry: RetryObserver | None = None,
     ) -> None:
         self.base_url = endpoint.rstrip("/") + "/" + api_prefix.strip("/")
         self.jobs_url = endpoint.rstrip("/") + "/" + jobs_api_prefix.strip("/")
@@ -99,8 +109,15 @@ class SciCatClient:
         self._retries = retries
         self._backoff_s = backoff_s
         self._call_budget_s = call_budget_s
+        self._on_retry = on_retry
+        self.transient_faults = 0  # retries this client needed: faults it rode out
         self._token: str | None = None
         self._token_expiry = 0.0
+
+    def _retrying(self, notice: RetryNotice) -> None:
+        self.transient_faults += 1
+        if self._on_retry is not None:
+            self._on_retry(notice)
 
     def close(self) -> None:
         """Closes the underlying HTTP connections."""
@@ -150,7 +167,7 @@ class SciCatClient:
         for attempt in (1, 2):
             headers = self._auth_header() if authenticated else {}
             try:
-                with call_budget(self._call_budget_s, repeatable_post):
+                with call_budget(self._call_budget_s, repeatable_post, self._retrying):
                     response = self._session.request(
                         method,
                         url,
@@ -212,7 +229,10 @@ class SciCatClient:
         """
         body = datablock.model_dump(by_alias=True, exclude_none=True, mode="json")
         url = f"{self._dataset_url(pid)}/datablocks"
-        for attempt in range(1, self._retries + 2):
+        deadline = time.monotonic() + self._call_budget_s
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return parse_answer(Datablock, self.send("POST", url, json_body=body))
             except SciCatError as error:
@@ -221,10 +241,15 @@ class SciCatClient:
                 stored = self._registered(pid, datablock)
                 if stored is not None:
                     return stored
-                if error.status == 409 or attempt > self._retries:
+                wait = min(self._backoff_s * 2 ** (attempt - 1), MAX_BACKOFF_S)
+                if (
+                    error.status == 409
+                    or attempt > self._retries
+                    or (time.monotonic() + wait > deadline)
+                ):
                     raise
-                time.sleep(self._backoff_s * 2 ** (attempt - 1))
-        raise AssertionError("unreachable")  # the loop returns or raises
+                self._retrying(RetryNotice(f"POST {url}", str(error), attempt + 1, wait))
+                time.sleep(wait)
 
     def _registered(self, pid: str, datablock: CreateDatablock) -> Datablock | None:
         """The dataset's datablock with this archiveId, if SciCat holds it as sent."""

@@ -1,9 +1,22 @@
 """The SciCat resource: connection settings, a client built on demand."""
 
+from typing import Protocol
+
 from dagster import ConfigurableResource
 from pydantic import Field
 
 from archiver_dagster.scicat.client import SciCatClient
+from archiver_dagster.scicat.retry import RetryNotice
+
+# Within a run the budget, not a count, ends retrying.
+RUN_RETRIES = 10_000
+
+
+class RetryLog(Protocol):
+    """Where a run's retries are logged (a Dagster op context's `log`)."""
+
+    def warning(self, msg: str) -> None:
+        """Logs one warning."""
 
 
 class SciCatResource(ConfigurableResource):
@@ -31,8 +44,40 @@ class SciCatResource(ConfigurableResource):
     )
     jobs_page_size: int = Field(default=100, description="Jobs fetched per listing request.")
 
+    transient_fault_budget_s: int = Field(
+        default=600,
+        description="How long a run's SciCat call keeps retrying transient faults (connection "
+        "errors, timeouts, 429, 5xx) before its dataset fails (ARCHIVER_TRANSIENT_FAULT_BUDGET_S).",
+    )
+
+    def run_client(self, log: RetryLog) -> SciCatClient:
+        """A client for a run's step: transient faults are retried up to the run budget.
+
+        Each retry is logged as a warning (what, why, attempt, next wait); the client counts
+        them in `transient_faults`. Close it when done.
+        """
+
+        def report(notice: RetryNotice) -> None:
+            log.warning(
+                f"SciCat: {notice.request} failed ({notice.reason}); attempt {notice.attempt} "
+                f"in {notice.wait_s:.1f} s"
+            )
+
+        return SciCatClient(
+            endpoint=self.endpoint,
+            api_prefix=self.api_prefix,
+            jobs_api_prefix=self.jobs_api_prefix,
+            username=self.username,
+            password=self.password,
+            timeout_s=self.timeout_s,
+            retries=RUN_RETRIES,
+            backoff_s=self.backoff_s,
+            call_budget_s=self.transient_fault_budget_s,
+            on_retry=report,
+        )
+
     def client(self) -> SciCatClient:
-        """A new client for this run or tick; close it when done."""
+        """A new client for a sensor tick, bounded to stay below the sensor timeout; close it."""
         return SciCatClient(
             endpoint=self.endpoint,
             api_prefix=self.api_prefix,

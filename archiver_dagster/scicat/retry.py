@@ -12,8 +12,9 @@ that may be repeated safely (the login) say so with `repeatable_post=True`.
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Self
 
 from urllib3.exceptions import MaxRetryError, ResponseError
@@ -25,16 +26,39 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELET
 _call = threading.local()
 
 
+@dataclass(frozen=True)
+class RetryNotice:
+    """One retry about to happen: what failed, why, which attempt comes next, after how long."""
+
+    request: str
+    reason: str
+    attempt: int
+    wait_s: float
+
+
+RetryObserver = Callable[[RetryNotice], None]
+
+
 @contextmanager
-def call_budget(seconds: float, repeatable_post: bool = False) -> Iterator[None]:
-    """Within the block, this thread's SciCat requests retry only until `seconds` have passed."""
-    previous = (getattr(_call, "deadline", None), getattr(_call, "repeatable_post", False))
+def call_budget(
+    seconds: float, repeatable_post: bool = False, observer: RetryObserver | None = None
+) -> Iterator[None]:
+    """Within the block, this thread's SciCat requests retry only until `seconds` have passed.
+
+    `observer` hears of every retry before its wait.
+    """
+    previous = (
+        getattr(_call, "deadline", None),
+        getattr(_call, "repeatable_post", False),
+        getattr(_call, "observer", None),
+    )
     _call.deadline = time.monotonic() + seconds
     _call.repeatable_post = repeatable_post
+    _call.observer = observer
     try:
         yield
     finally:
-        _call.deadline, _call.repeatable_post = previous
+        _call.deadline, _call.repeatable_post, _call.observer = previous
 
 
 def remaining_s() -> float:
@@ -75,4 +99,16 @@ class CallRetry(Retry):
         if remaining_s() <= 0:
             reason = error or ResponseError("SciCat call budget spent")
             raise MaxRetryError(_pool, url or "", reason)
-        return super().increment(method, url, response, error, _pool, _stacktrace)
+        following = super().increment(method, url, response, error, _pool, _stacktrace)
+        observer: RetryObserver | None = getattr(_call, "observer", None)
+        if observer is not None:
+            waited = following.get_retry_after(response) if response is not None else None
+            observer(
+                RetryNotice(
+                    request=f"{method} {url}",
+                    reason=str(error) if error else f"HTTP {getattr(response, 'status', '?')}",
+                    attempt=len(following.history) + 1,
+                    wait_s=waited if waited is not None else following.get_backoff_time(),
+                )
+            )
+        return following

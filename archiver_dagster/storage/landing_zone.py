@@ -6,12 +6,14 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO, cast
 
+from botocore.exceptions import ClientError
 from dagster import ConfigurableResource
 from dagster_aws.s3 import S3Resource
 from pydantic import BaseModel, Field
 
 from archiver_dagster.errors import ArchiverSystemError
 from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.resumable_get import Notice, ResumableBody, transient_client_error
 from archiver_dagster.storage.s3_clients import shared_client
 
 # Objects up to this size are fetched whole by worker threads, ahead of the tar writer; larger
@@ -54,6 +56,11 @@ class LandingZoneResource(ConfigurableResource):
         default=8,
         description="Parallel landing-zone GETs and deletes (ARCHIVER_DOWNLOAD_CONCURRENCY).",
     )
+    transient_fault_budget_s: int = Field(
+        default=600,
+        description="How long a GET whose connection dropped keeps resuming with ranged GETs "
+        "(ARCHIVER_TRANSIENT_FAULT_BUDGET_S).",
+    )
 
     def layout(self, pid: str) -> DatasetLayout:
         """The dataset's layout under this prefix (validates the PID)."""
@@ -86,7 +93,7 @@ class LandingZoneResource(ConfigurableResource):
             raise LandingZoneError(f"cannot list s3://{self.bucket}/{prefix}: {error}") from error
 
     def open_raw_files(
-        self, pid: str, files: Iterable[tuple[str, int]]
+        self, pid: str, files: Iterable[tuple[str, int]], on_resume: Notice | None = None
     ) -> Generator[RawObject, None, None]:
         """Yields a readable stream and its object's ETag and size per `(relative path, size)`.
 
@@ -100,6 +107,10 @@ class LandingZoneResource(ConfigurableResource):
         read. That hides the server's time to first byte (0.12 s per 256 MiB object on moto,
         tens of ms on S3) without leaving a response idle for long: a real S3 endpoint closes
         connections nobody reads from.
+
+        A GET whose connection drops mid-transfer resumes from the next byte with a ranged GET
+        of the same object (`resumable_get.py`), for up to `transient_fault_budget_s`;
+        `on_resume` hears of each resume.
         """
         prefix = self.layout(pid).raw_files_key
         client = shared_client(self.s3)
@@ -107,7 +118,7 @@ class LandingZoneResource(ConfigurableResource):
         window: deque[Future[RawObject] | tuple[str, int]] = deque()
 
         def open_large(key: str, size: int) -> Future[RawObject]:
-            return pool.submit(self._open_stream, client, key, size)
+            return pool.submit(self._open_stream, client, key, size, on_resume)
 
         def open_next_ahead() -> None:
             if window and isinstance(window[0], tuple):
@@ -128,7 +139,7 @@ class LandingZoneResource(ConfigurableResource):
             with ThreadPoolExecutor(max_workers=self.download_concurrency) as pool:
                 for path, size in files:
                     if size <= PREFETCH_MAX_BYTES:
-                        window.append(pool.submit(self._download, client, prefix + path))
+                        window.append(pool.submit(self._download, client, prefix + path, on_resume))
                     else:
                         window.append((prefix + path, size))
                     if len(window) >= self.download_concurrency:
@@ -142,29 +153,52 @@ class LandingZoneResource(ConfigurableResource):
         finally:
             _close_unread(window)
 
-    def _download(self, client: Any, key: str) -> RawObject:
+    def _download(self, client: Any, key: str, on_resume: Notice | None) -> RawObject:
         """A small object, read whole into memory."""
-        body, source = self._get(client, key)
+        body, source = self._get(client, key, on_resume)
         with body:
             try:
-                return io.BytesIO(body.read()), source
+                return io.BytesIO(body.readall()), source
             except Exception as error:
                 raise LandingZoneError(f"cannot read s3://{self.bucket}/{key}: {error}") from error
 
-    def _open_stream(self, client: Any, key: str, size: int) -> RawObject:
+    def _open_stream(self, client: Any, key: str, size: int, on_resume: Notice | None) -> RawObject:
         """A large object's GET response, to be streamed."""
-        body, source = self._get(client, key)
+        body, source = self._get(client, key, on_resume)
         return cast(BinaryIO, _NearEndBody(body, size, OPEN_AHEAD_BYTES)), source
 
-    def _get(self, client: Any, key: str) -> tuple[Any, LandingZoneObject]:
-        """The body of the object's GET response (headers received, data not yet read)."""
+    def _get(
+        self, client: Any, key: str, on_resume: Notice | None
+    ) -> tuple[Any, LandingZoneObject]:
+        """The object's GET body, resuming after a lost connection (data not yet read)."""
         try:
             answer = client.get_object(Bucket=self.bucket, Key=key)
         except Exception as error:
             raise LandingZoneError(f"cannot read s3://{self.bucket}/{key}: {error}") from error
-        return answer["Body"], LandingZoneObject(
-            etag=answer.get("ETag"), size=answer["ContentLength"]
+        source = LandingZoneObject(etag=answer.get("ETag"), size=answer["ContentLength"])
+
+        def reopen(offset: int) -> Any:
+            condition = {"IfMatch": source.etag} if source.etag else {}
+            try:
+                ranged = client.get_object(
+                    Bucket=self.bucket, Key=key, Range=f"bytes={offset}-", **condition
+                )
+            except ClientError as error:
+                if transient_client_error(error):
+                    raise ConnectionError(str(error)) from error
+                raise LandingZoneError(
+                    f"cannot resume s3://{self.bucket}/{key} at byte {offset}: {error}"
+                ) from error
+            return ranged["Body"]
+
+        def notice(reason: str, attempt: int, wait: float) -> None:
+            if on_resume is not None:
+                on_resume(f"GET s3://{self.bucket}/{key}: {reason}", attempt, wait)
+
+        body = ResumableBody(
+            answer["Body"], source.size, reopen, self.transient_fault_budget_s, notice
         )
+        return body, source
 
     def delete_files(self, pid: str, paths: Iterable[str]) -> int:
         """Deletes exactly these files of the dataset (the ones archived); returns how many.

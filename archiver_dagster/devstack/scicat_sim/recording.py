@@ -3,6 +3,7 @@
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -112,10 +113,12 @@ class _Fault:
     path_contains: str
     method: str | None = None
     body_contains: str = ""
+    until: float | None = None  # a window (monotonic time) instead of a count
 
     def matches(self, method: str, paths: tuple[str, ...], body: bytes) -> bool:
+        active = self.remaining > 0 if self.until is None else time.monotonic() < self.until
         return (
-            self.remaining > 0
+            active
             and (self.method is None or self.method == method)
             and any(self.path_contains in p for p in paths)
             and self.body_contains.encode() in body
@@ -143,6 +146,12 @@ class FaultInjector:
         with self._lock:
             self._faults.append(_Fault(count, fault, path_contains, method, body_contains))
 
+    def add_window(self, seconds: float, fault: Fault, path_contains: str) -> None:
+        """Arms a fault for every matching request during the next `seconds`."""
+        with self._lock:
+            until = time.monotonic() + seconds
+            self._faults.append(_Fault(0, fault, path_contains, until=until))
+
     def clear(self) -> None:
         """Disarms every fault."""
         with self._lock:
@@ -155,7 +164,12 @@ class FaultInjector:
                 if fault.matches(method, paths, body):
                     fault.remaining -= 1
                     return fault.fault
-            self._faults = [f for f in self._faults if f.remaining > 0]
+            now = time.monotonic()
+            self._faults = [
+                f
+                for f in self._faults
+                if f.remaining > 0 or (f.until is not None and now < f.until)
+            ]
             return None
 
 

@@ -134,6 +134,18 @@ class SciCatSimulator(StartStop):
         fault = Fault(int(status), after_apply, retry_after_s)
         self._faults.add(count, fault, path_contains, method, body_contains)
 
+    def fail_for(
+        self,
+        seconds: float,
+        status: int = HTTPStatus.SERVICE_UNAVAILABLE,
+        path_contains: str = "",
+    ) -> None:
+        """Makes every request whose path contains `path_contains` answer `status` for a while.
+
+        An outage window, as when SciCat restarts behind its load balancer.
+        """
+        self._faults.add_window(seconds, Fault(int(status)), path_contains)
+
     def clear_faults(self) -> None:
         """Disarms every fault not yet consumed."""
         self._faults.clear()
