@@ -63,7 +63,7 @@ def test_an_object_replaced_before_the_resume_is_not_mixed_in(stack, large_objec
     cut(body)
 
     with pytest.raises(
-        LandingZoneError, match=r"cannot resume .* PreconditionFailed"
+        LandingZoneError, match=r"cannot resume .*PreconditionFailed"
     ):
         body.read()
     body.close()
