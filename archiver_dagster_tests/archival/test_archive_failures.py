@@ -152,6 +152,7 @@ def test_scicat_down_fails_the_run_and_cleanup_waits_for_scicat(
         retries=1,
         backoff_s=0.01,
         timeout_s=2,
+        transient_fault_budget_s=1,  # the run gives up on SciCat after a second
     )
 
     result = archive(instance, pid, {"scicat": unreachable})
