@@ -2,14 +2,18 @@
 
 import time
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import requests
-from pydantic import BaseModel, TypeAdapter, ValidationError
 from requests.adapters import HTTPAdapter
 
-from archiver_dagster.errors import ArchiverSystemError, UserError
+from archiver_dagster.scicat.answers import parse_answer, parse_list
+from archiver_dagster.scicat.errors import (
+    DatasetNotFoundError,
+    SciCatError,
+    SciCatNotFoundError,
+)
 from archiver_dagster.scicat.models import (
     CreateDatablock,
     Datablock,
@@ -28,23 +32,6 @@ from archiver_dagster.scicat.retry import (
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_BACKOFF_S = 60.0
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-class SciCatError(ArchiverSystemError):
-    """SciCat answered with an error or could not be reached."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class SciCatNotFoundError(SciCatError):
-    """SciCat has no such dataset, job or datablock (HTTP 404)."""
-
-
-class DatasetNotFoundError(UserError):
-    """The dataset named by a job or a backfill does not exist in SciCat."""
 
 
 def answer_may_be_lost(error: SciCatError) -> bool:
@@ -273,42 +260,3 @@ class SciCatClient:
             )
         except SciCatNotFoundError:
             return
-
-
-def describe_validation_error(error: ValidationError, limit: int = 5) -> str:
-    """`loc: message` of the first `limit` problems, e.g. `0._id: Field required`."""
-    problems = [
-        f"{'.'.join(str(part) for part in item['loc']) or '(answer)'}: {item['msg']}"
-        for item in error.errors()[:limit]
-    ]
-    more = error.error_count() - len(problems)
-    return "; ".join(problems) + (f"; and {more} more" if more > 0 else "")
-
-
-def _endpoint(response: requests.Response) -> str:
-    return f"{response.request.method} {response.url}" if response.request else response.url
-
-
-def _json(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError as error:
-        raise SciCatError(f"{_endpoint(response)} answered no JSON: {error}") from error
-
-
-def parse_answer(model: type[ModelT], response: requests.Response) -> ModelT:
-    """The answer as `model`; `SciCatError` naming the endpoint and each missing or bad field."""
-    try:
-        return model.model_validate(_json(response))
-    except ValidationError as error:
-        detail = describe_validation_error(error)
-        raise SciCatError(f"unexpected answer from {_endpoint(response)}: {detail}") from error
-
-
-def parse_list(model: type[ModelT], response: requests.Response) -> list[ModelT]:
-    """The answer as a list of `model`; `SciCatError` naming the endpoint and the fields."""
-    try:
-        return TypeAdapter(list[model]).validate_python(_json(response))  # type: ignore[valid-type]
-    except ValidationError as error:
-        detail = describe_validation_error(error)
-        raise SciCatError(f"unexpected answer from {_endpoint(response)}: {detail}") from error

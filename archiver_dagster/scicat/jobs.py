@@ -7,11 +7,9 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from archiver_dagster.scicat.answers import describe_validation_error, parse_answer, parse_list
 from archiver_dagster.scicat.client import (
     SciCatClient,
-    describe_validation_error,
-    parse_answer,
-    parse_list,
     quote_segment,
 )
 

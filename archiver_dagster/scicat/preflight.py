@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 
+from archiver_dagster.scicat.answers import parse_list
 from archiver_dagster.scicat.client import (
     DatasetNotFoundError,
     SciCatClient,
     SciCatError,
-    parse_list,
 )
 from archiver_dagster.scicat.jobs import JobType, jobs_collection_url, list_jobs
 from archiver_dagster.scicat.models import Dataset
