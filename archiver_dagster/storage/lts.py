@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 from archiver_dagster.errors import ArchiverSystemError, DatablockTooLargeError, LtsFullError
 from archiver_dagster.settings import parse_setting
 from archiver_dagster.storage.direct_read import DirectFileReader, drop_page_cache
+from archiver_dagster.storage.kernel_copy import KernelCopier
 from archiver_dagster.storage.layout import DatasetLayout
 from archiver_dagster.storage.lts_paths import resolve_datablock
 from archiver_dagster.storage.lts_space import ShareSpace, refuse_if_never_fits
@@ -58,8 +59,9 @@ def _copy_in_steps(source: Path, dest: Path) -> tuple[int, int]:
     in_flight: deque[tuple[int, int]] = deque()
     with source.open("rb") as src, dest.open("r+b" if dest.exists() else "wb") as out:
         remaining = os.fstat(src.fileno()).st_size
+        copier = KernelCopier(src.fileno(), out.fileno())
         while remaining > 0:
-            step = os.copy_file_range(src.fileno(), out.fileno(), min(remaining, COPY_CHUNK_BYTES))
+            step = copier.step(min(remaining, COPY_CHUNK_BYTES))
             if step == 0:
                 break
             start_writeback(out.fileno(), copied, step)
@@ -75,13 +77,15 @@ def _copy_in_steps(source: Path, dest: Path) -> tuple[int, int]:
 
 
 def copy_file_durably(source: Path, dest: Path) -> int:
-    """Copies with the kernel's `copy_file_range`, fsyncs, renames into place; returns bytes.
+    """Copies in the kernel, fsyncs, renames into place; returns bytes.
 
-    The copy lands as `dest.partial` first, so a crash never leaves a truncated file under the
-    final name, and a failed copy removes it. It goes in `COPY_CHUNK_BYTES` steps, and the
-    write-back of each step starts right away, so the device writes while the kernel copies the
-    next step instead of all at the final `fsync` (1 GiB on the development disk: 0.96 -> 0.57
-    s, docs/performance.md); written steps are evicted as it goes (decision 28).
+    The kernel copies with `copy_file_range`, or with `sendfile` where that refuses (scratch
+    and LTS on two filesystems, `storage/kernel_copy.py`). The copy lands as `dest.partial`
+    first, so a crash never leaves a truncated file under the final name, and a failed copy
+    removes it. It goes in `COPY_CHUNK_BYTES` steps, and the write-back of each step starts
+    right away, so the device writes while the kernel copies the next step instead of all at
+    the final `fsync` (1 GiB on the development disk: 0.96 -> 0.57 s, docs/performance.md);
+    written steps are evicted as it goes (decision 28).
     """
     partial = partial_path(dest)
     try:

@@ -6,6 +6,7 @@ import re
 import shutil
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from archiver_dagster.storage.lts import (
     LtsError,
     LTSResource,
     copy_file_durably,
+    partial_path,
 )
 from archiver_dagster.storage.writeback import start_writeback, write_back_and_evict
 from archiver_dagster_tests.helpers import failing_libc_call
@@ -359,3 +361,47 @@ def test_remove_stale_keeps_only_named_files(root: Path, tar: Path) -> None:
 
 def test_remove_stale_without_folder_is_empty(root: Path) -> None:
     assert lts(root).remove_stale(PID, set()) == []
+
+
+def test_copy_file_durably_copies_between_two_filesystems(tar: Path) -> None:
+    # The LTS share is never the scratch disk's filesystem; copy_file_range refuses that (EXDEV).
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tar.stat().st_dev:
+        pytest.skip("needs /dev/shm on a filesystem of its own")
+    dest = shm / f"archiver-test-{uuid.uuid4().hex}.tar"
+    try:
+        assert copy_file_durably(tar, dest) == tar.stat().st_size
+        assert dest.read_bytes() == tar.read_bytes()
+        assert not partial_path(dest).exists()
+    finally:
+        dest.unlink(missing_ok=True)
+
+
+def test_copy_file_durably_uses_sendfile_once_copy_file_range_refuses(
+    tar: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def refuse(*_: object) -> int:
+        calls.append("copy_file_range")
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    small_copy_steps(monkeypatch, in_flight=2)
+    monkeypatch.setattr(os, "copy_file_range", refuse)
+    dest = tmp_path / "copy.tar"
+    assert copy_file_durably(tar, dest) == tar.stat().st_size
+    assert dest.read_bytes() == tar.read_bytes()
+    assert calls == ["copy_file_range"]  # asked once, then sendfile for every step
+
+
+def test_copy_file_durably_reports_other_copy_errors(
+    tar: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*_: object) -> int:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "copy_file_range", fail)
+    dest = tmp_path / "copy.tar"
+    with pytest.raises(OSError, match="Input/output error"):
+        copy_file_durably(tar, dest)
+    assert not dest.exists() and not partial_path(dest).exists()
