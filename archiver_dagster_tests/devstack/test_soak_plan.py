@@ -1,0 +1,41 @@
+"""The soak's plans: datasets of every shape, faults of every kind inside the fault period."""
+
+import itertools
+from collections import Counter
+
+from archiver_dagster.devstack.soak.datasets import SHAPES, plan_datasets, split_into_jobs
+from archiver_dagster.devstack.soak.fault_plan import (
+    FULL_COUNTS,
+    SHORT_COUNTS,
+    FaultKind,
+    lane_of,
+    plan_faults,
+)
+
+
+def test_short_datasets_have_every_shape_and_a_missing_file():
+    plans = plan_datasets(8, seed=1)
+
+    assert {plan.shape for plan in plans} == {shape.name for shape in SHAPES}
+    assert sum(1 for plan in plans if plan.missing) >= 1
+    assert len({plan.pid for plan in plans}) == 8
+    assert plan_datasets(8, seed=1) == plans  # the seed decides everything
+    jobs = split_into_jobs(plans, 4)
+    assert sorted(pid for job in jobs for pid in job) == sorted(plan.pid for plan in plans)
+
+
+def test_the_short_plan_has_each_fault_once_inside_the_period():
+    plan = plan_faults(100.0, seed=1, counts=SHORT_COUNTS)
+
+    assert Counter(fault.kind for fault in plan) == dict.fromkeys(FaultKind, 1)
+    assert all(fault.at_s >= 15.0 and fault.at_s + fault.duration_s <= 100.0 for fault in plan)
+
+
+def test_faults_of_one_lane_never_overlap():
+    plan = plan_faults(300.0, seed=7, counts=FULL_COUNTS)
+
+    assert Counter(fault.kind for fault in plan) == FULL_COUNTS
+    for lane in {lane_of(kind) for kind in FaultKind}:
+        faults = [fault for fault in plan if lane_of(fault.kind) == lane]
+        for first, second in itertools.pairwise(faults):
+            assert first.at_s + first.duration_s <= second.at_s
