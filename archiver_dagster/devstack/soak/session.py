@@ -50,7 +50,7 @@ SOAK_ENV = {
     "ARCHIVER_LTS_FREE_SPACE_TIMEOUT_S": "10",
 }
 POLL_S = 2.0
-SUBMIT_SHARE = 0.75  # jobs are submitted evenly over this share of the fault period
+SUBMIT_SHARE = 0.85  # jobs are submitted evenly over this share of the fault period
 LTS_HEADROOM = 48 * 1024 * 1024
 
 
