@@ -28,7 +28,7 @@ def test_the_short_plan_has_each_fault_once_inside_the_period():
     plan = plan_faults(100.0, seed=1, counts=SHORT_COUNTS)
 
     assert Counter(fault.kind for fault in plan) == dict.fromkeys(FaultKind, 1)
-    assert all(fault.at_s >= 15.0 and fault.at_s + fault.duration_s <= 100.0 for fault in plan)
+    assert all(fault.at_s >= 15.0 and fault.at_s + fault.duration_s <= 75.0 for fault in plan)
 
 
 def test_faults_of_one_lane_never_overlap():

@@ -93,10 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(
         ["python", "-m", "archiver_dagster.devstack.soak", *(argv or sys.argv[1:])]
     )
-    say(f"soak: {command} at commit {commit()}; work folder {config.root}")
+    checked_out = commit()
+    say(f"soak: {command} at commit {checked_out}; work folder {config.root}")
     report = Soak(config, say).run()
     report.command = command
-    report.commit = commit()
+    report.commit = checked_out
     (config.root / "figures.json").write_text(report.model_dump_json(indent=2) + "\n")
     if args.json:
         say(report.model_dump_json(indent=2))

@@ -47,6 +47,7 @@ FULL_COUNTS: dict[FaultKind, int] = {
 }
 SHORT_COUNTS: dict[FaultKind, int] = dict.fromkeys(FaultKind, 1)
 FIRST_FAULT_S = 15.0  # the first runs start about 10 s after the first job
+LAST_FAULT_TAIL_S = 25.0  # faults end this long before the period does (windows may go on)
 
 
 class PlannedFault(BaseModel):
@@ -69,9 +70,17 @@ class FaultTally(BaseModel):
 
 
 def plan_faults(
-    duration_s: float, seed: int, counts: dict[FaultKind, int], first_s: float = FIRST_FAULT_S
+    duration_s: float,
+    seed: int,
+    counts: dict[FaultKind, int],
+    first_s: float = FIRST_FAULT_S,
+    tail_s: float = LAST_FAULT_TAIL_S,
 ) -> list[PlannedFault]:
-    """Spreads the faults of each lane over [first_s, duration_s), in a seeded order."""
+    """Spreads the faults of each lane over [first_s, duration_s - tail_s), in a seeded order.
+
+    Jobs are submitted until late in the period and their runs take a while: faults in the
+    last `tail_s` seconds would meet an archiver with nothing left to do.
+    """
     rng = random.Random(seed)
     planned: list[PlannedFault] = []
     for kinds in LANES.values():
@@ -79,7 +88,7 @@ def plan_faults(
         rng.shuffle(lane)
         if not lane:
             continue
-        slot = max(duration_s - first_s, 1.0) / len(lane)
+        slot = max(duration_s - tail_s - first_s, 1.0) / len(lane)
         for index, kind in enumerate(lane):
             at_s = first_s + index * slot + rng.uniform(0.0, 0.2 * slot)
             low, high = WINDOWS.get(kind, (0.0, 0.0))
