@@ -10,6 +10,7 @@ invariants and prints the figures. Exits 1 when an invariant is broken.
 
 import argparse
 import shlex
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -77,9 +78,15 @@ def commit() -> str:
     return head + ("+changes" if dirty else "")
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the soak; 0 when every invariant held, 1 otherwise."""
     args = parse_args(argv)
+    # A SIGTERM (a CI timeout, say) unwinds like Ctrl-C: services stopped, the tmpfs unmounted.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     config = SoakConfig(
         root=args.root.resolve(),
         datasets=args.datasets,

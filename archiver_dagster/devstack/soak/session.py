@@ -50,7 +50,7 @@ SOAK_ENV = {
     "ARCHIVER_LTS_FREE_SPACE_TIMEOUT_S": "10",
 }
 POLL_S = 2.0
-SUBMIT_SHARE = 0.85  # jobs are submitted evenly over this share of the fault period
+SUBMIT_SHARE = 0.85  # the last job is submitted at this share of the fault period
 LTS_HEADROOM = 48 * 1024 * 1024
 
 
@@ -143,7 +143,7 @@ class Soak:
         runner = FaultRunner(targets, plan, config.seed, self.say)
         batches = split_into_jobs(self.plans, config.jobs)
         total = len(batches)
-        spacing = SUBMIT_SHARE * config.duration_s / len(batches)
+        spacing = SUBMIT_SHARE * config.duration_s / max(len(batches) - 1, 1)
         self._t0 = time.monotonic()
         runner.start(self._t0)
         shown = ""
