@@ -1,8 +1,9 @@
-"""The soak's plans: datasets of every shape, faults of every kind inside the fault period."""
+"""The soak's plans (datasets of every shape, faults inside the period) and its instance."""
 
 import itertools
 from collections import Counter
 
+from archiver_dagster.devstack.demo import open_instance, prepare_dagster_home
 from archiver_dagster.devstack.soak.datasets import SHAPES, plan_datasets, split_into_jobs
 from archiver_dagster.devstack.soak.fault_plan import (
     FULL_COUNTS,
@@ -11,6 +12,7 @@ from archiver_dagster.devstack.soak.fault_plan import (
     lane_of,
     plan_faults,
 )
+from archiver_dagster.devstack.soak.session import enable_run_monitoring
 
 
 def test_short_datasets_have_every_shape_and_a_missing_file():
@@ -39,3 +41,13 @@ def test_faults_of_one_lane_never_overlap():
         faults = [fault for fault in plan if lane_of(fault.kind) == lane]
         for first, second in itertools.pairwise(faults):
             assert first.at_s + first.duration_s <= second.at_s
+
+
+def test_run_monitoring_is_added_once_and_read_by_dagster(tmp_path):
+    home = prepare_dagster_home(tmp_path / "home")
+
+    assert enable_run_monitoring(home / "dagster.yaml")
+    assert not enable_run_monitoring(home / "dagster.yaml")
+    with open_instance(home) as instance:
+        assert instance.run_monitoring_enabled
+        assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] == 5

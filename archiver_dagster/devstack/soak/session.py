@@ -1,6 +1,7 @@
 """One soak: the stack, the Dagster services, the jobs, the faults, then the invariants."""
 
 import os
+import re
 import shutil
 import time
 from collections import Counter
@@ -9,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from dagster import RunsFilter
 
 from archiver_dagster.devstack.demo import open_instance, prepare_dagster_home
@@ -34,15 +34,15 @@ from archiver_dagster.pools import apply_pool_limits, configured_pool_limits
 
 # Until the repository's dagster.yaml turns it on: a killed run worker must give its pool slots
 # back (free_slots_after_run_end_seconds), and a run stuck in STARTING must fail.
-RUN_MONITORING = {
-    "run_monitoring": {
-        "enabled": True,
-        "start_timeout_seconds": 60,
-        "cancel_timeout_seconds": 60,
-        "poll_interval_seconds": 5,
-        "free_slots_after_run_end_seconds": 5,
-    }
-}
+RUN_MONITORING = """
+# added by the soak: run workers are killed on purpose
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 60
+  cancel_timeout_seconds: 60
+  poll_interval_seconds: 5
+  free_slots_after_run_end_seconds: 5
+"""
 # Settings of the archiver under soak, on top of the local stack's.
 SOAK_ENV = {
     "ARCHIVER_SENSOR_INTERVAL_S": "1",
@@ -70,12 +70,10 @@ class SoakConfig:
 
 def enable_run_monitoring(dagster_yaml: Path) -> bool:
     """Adds run monitoring to a dagster.yaml that has none; returns whether it added it."""
-    config = yaml.safe_load(dagster_yaml.read_text()) or {}
-    if "run_monitoring" in config:
+    text = dagster_yaml.read_text()
+    if re.search(r"^run_monitoring:", text, flags=re.MULTILINE):
         return False
-    with dagster_yaml.open("a") as out:
-        out.write("# added by the soak: run workers are killed on purpose\n")
-        out.write(yaml.safe_dump(RUN_MONITORING, sort_keys=False))
+    dagster_yaml.write_text(text.rstrip("\n") + "\n" + RUN_MONITORING)
     return True
 
 
