@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo dev stack test lint format bench clean
+.PHONY: install demo dev stack test lint format bench soak soak-short clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m archiver_dagster.bench
+
+# Archives many datasets through SciCat jobs and the daemon while faults are injected, then checks
+# the invariants (docs/operations.md, "Soak"). Mounts a tmpfs as the LTS when run as root.
+soak: $(STAMP)
+	$(BIN)/python -m archiver_dagster.devstack.soak
+
+soak-short: $(STAMP)
+	$(BIN)/python -m archiver_dagster.devstack.soak --short
 
 clean:
 	rm -rf $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache

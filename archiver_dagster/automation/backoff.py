@@ -1,15 +1,16 @@
 """Retrying a sensor's per-item work later: capped exponential backoff with jitter.
 
-A cleanup or a SciCat job update that fails keeps its place and is tried again after 30 s,
-doubling per attempt up to an hour, +/- 20 % so that items that failed together do not retry
-in lockstep. Nothing is ever given up.
+A cleanup or a SciCat job update that fails keeps its place and is tried again after 30 s
+(`ARCHIVER_RETRY_FIRST_S`), doubling per attempt up to an hour, +/- 20 % so that items that
+failed together do not retry in lockstep. Nothing is ever given up.
 """
 
 import random
 
 from pydantic import BaseModel
 
-FIRST_RETRY_S = 30.0
+from archiver_dagster.settings import definition_time_setting
+
 MAX_RETRY_S = 3600.0
 JITTER = 0.2
 MAX_ERROR_CHARS = 500
@@ -27,9 +28,14 @@ class RetryState(BaseModel):
         return self.retry_at <= now
 
 
+def first_retry_s() -> float:
+    """The first delay, `ARCHIVER_RETRY_FIRST_S` (30 s unless set), read where the sensor runs."""
+    return float(definition_time_setting("ARCHIVER_RETRY_FIRST_S"))
+
+
 def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
     """Seconds before attempt `attempts + 1`: 30 s doubling per attempt, capped at an hour."""
-    base = min(MAX_RETRY_S, FIRST_RETRY_S * 2 ** max(attempts - 1, 0))
+    base = min(MAX_RETRY_S, first_retry_s() * 2 ** max(attempts - 1, 0))
     return base * (1 + JITTER * (2 * (rng or random).random() - 1))
 
 

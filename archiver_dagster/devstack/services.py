@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from archiver_dagster.devstack.lifecycle import StartStop
@@ -89,6 +90,17 @@ class DagsterServices(StartStop):
         if self._daemon is not None:
             stop_process_group(self._daemon)
             self._daemon = None
+
+    def restart_daemon(self, pause_s: float = 0.0) -> None:
+        """Stops the daemon and, after `pause_s`, starts it again; runs go on meanwhile."""
+        self.stop_daemon()
+        time.sleep(pause_s)
+        self.start_daemon()
+
+    @property
+    def code_server_pid(self) -> int | None:
+        """Process id of the code server (the parent of every run worker), if it runs."""
+        return self._code_server.pid if self._code_server is not None else None
 
     def stop(self) -> None:
         """Stops the daemon and the code server (and the runs it still hosts)."""

@@ -112,9 +112,7 @@ def test_daemon_restart_launches_nothing_twice(
         return daemon_instance.get_runs(filters=RunsFilter(tags={"scicat/job_id": job_id}))
 
     wait_until(lambda: len(runs_of_job()) == 3, what="the sensor to launch the runs")
-    services.stop_daemon()
-    time.sleep(2)
-    services.start_daemon()
+    services.restart_daemon(pause_s=2)
 
     status, message = final_status(user, job_id)
 

@@ -3,6 +3,7 @@
 import json
 import logging
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -52,6 +53,13 @@ class SimHttpServer(ThreadingHTTPServer):
         with self._open_lock:
             self._open.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client gone in the middle of a request (a killed process) is logged, not printed."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            logger.debug("client %s went away: %s", client_address, sys.exc_info()[1])
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         """Shuts down every connection still open, so no handler thread outlives the server."""

@@ -1,0 +1,1 @@
+"""The soak: many datasets through SciCat jobs and the daemon while faults are injected."""
