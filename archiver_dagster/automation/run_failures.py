@@ -6,6 +6,8 @@ from archiver_dagster.errors import ErrorKind, bounded_list, classify_step_failu
 from archiver_dagster.tags import MAX_RUNTIME_TAG
 
 CANCELED_BY_OPERATOR = "run canceled by an operator"
+# What the code server logs when a run's process dies (dagster._utils.get_run_crash_explanation).
+CRASH_MARKERS = ("was terminated by signal", "unexpectedly exited with code")
 
 
 def _run_event_message(instance: DagsterInstance, run: DagsterRun, kind: DagsterEventType) -> str:
@@ -45,5 +47,15 @@ def describe_failure(instance: DagsterInstance, run: DagsterRun) -> tuple[ErrorK
         return ErrorKind.SYSTEM, bounded_list([cancel_reason(instance, run), *messages])
     if messages:
         return kind, bounded_list(messages)
-    reason = _run_event_message(instance, run, DagsterEventType.RUN_FAILURE)
+    crash = crash_explanation(instance, run)
+    reason = crash or _run_event_message(instance, run, DagsterEventType.RUN_FAILURE)
     return ErrorKind.SYSTEM, reason or "run failed before any step"
+
+
+def crash_explanation(instance: DagsterInstance, run: DagsterRun) -> str | None:
+    """How the run's worker process died, as the code server logged it (killed, crashed)."""
+    for entry in reversed(instance.all_logs(run.run_id, of_type=DagsterEventType.ENGINE_EVENT)):
+        message = entry.message or ""
+        if CRASH_MARKERS[0] in message or CRASH_MARKERS[1] in message:
+            return message.split(". This usually")[0].rstrip(".") + "."
+    return None

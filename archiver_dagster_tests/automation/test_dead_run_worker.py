@@ -90,6 +90,8 @@ def test_killed_run_worker_fails_its_run_frees_its_slot_and_the_next_job_archive
         run = instance.get_run_by_id(run_id)
         assert run is not None and run.status == DagsterRunStatus.FAILURE
         assert archive_status(stack, stuck) == "scheduleArchiveJobFailed"
+        reason = stack.scicat.dataset(stuck)["datasetlifecycle"]["archiveReturnMessage"]
+        assert "was terminated by signal 9 (SIGKILL)" in reason["message"], reason
         wait_until(lambda: slot_holder(instance) is None, 60.0, what="the slot to be freed")
 
         filler.unlink()
