@@ -62,9 +62,7 @@ def test_an_object_replaced_before_the_resume_is_not_mixed_in(stack, large_objec
     stack.s3.client().put_object(Bucket=LANDING_ZONE_BUCKET, Key=key, Body=os.urandom(12 * MIB))
     cut(body)
 
-    with pytest.raises(
-        LandingZoneError, match=r"cannot resume .*PreconditionFailed"
-    ):
+    with pytest.raises(LandingZoneError, match=r"cannot resume .*PreconditionFailed"):
         body.read()
     body.close()
 
