@@ -132,7 +132,7 @@ def format_report(report: SoakReport) -> list[str]:
         f"runs:        {report.runs}",
         f"LTS:         {report.lts}"
         + (
-            "; run monitoring added to the soak's dagster.yaml"
+            "; run monitoring polls every 5 s in the soak's dagster.yaml"
             if report.run_monitoring_added
             else ""
         ),

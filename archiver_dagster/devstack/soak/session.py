@@ -32,8 +32,9 @@ from archiver_dagster.devstack.soak.s3_proxy import FaultyProxy
 from archiver_dagster.devstack.stack import SCICAT_PASSWORD, SCICAT_USER, LocalStack
 from archiver_dagster.pools import apply_pool_limits, configured_pool_limits
 
-# Until the repository's dagster.yaml turns it on: a killed run worker must give its pool slots
-# back (free_slots_after_run_end_seconds), and a run stuck in STARTING must fail.
+# A killed run worker must give its pool slots back (free_slots_after_run_end_seconds) and a run
+# stuck in STARTING must fail; the soak wants both within seconds, not the production 30 s.
+QUICK_MONITORING_S = 5
 RUN_MONITORING = """
 # added by the soak: run workers are killed on purpose
 run_monitoring:
@@ -69,12 +70,23 @@ class SoakConfig:
 
 
 def enable_run_monitoring(dagster_yaml: Path) -> bool:
-    """Adds run monitoring to a dagster.yaml that has none; returns whether it added it."""
+    """Run monitoring that polls and frees slots every 5 s (added if absent); whether it changed.
+
+    The repository's dagster.yaml has run monitoring at production intervals (30 s); the soak
+    shortens them so that a killed worker's slots come back within its fault windows.
+    """
     text = dagster_yaml.read_text()
-    if re.search(r"^run_monitoring:", text, flags=re.MULTILINE):
-        return False
-    dagster_yaml.write_text(text.rstrip("\n") + "\n" + RUN_MONITORING)
-    return True
+    if not re.search(r"^run_monitoring:", text, flags=re.MULTILINE):
+        dagster_yaml.write_text(text.rstrip("\n") + "\n" + RUN_MONITORING)
+        return True
+    quick = re.sub(
+        r"^(\s+(?:poll_interval_seconds|free_slots_after_run_end_seconds):\s*)\d+",
+        lambda match: f"{match.group(1)}{QUICK_MONITORING_S}",
+        text,
+        flags=re.MULTILINE,
+    )
+    dagster_yaml.write_text(quick)
+    return quick != text
 
 
 class Soak:
