@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 import requests
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from archiver_dagster.errors import bounded_list
 from archiver_dagster.scicat.errors import SciCatError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -14,10 +15,9 @@ def describe_validation_error(error: ValidationError, limit: int = 5) -> str:
     """`loc: message` of the first `limit` problems, e.g. `0._id: Field required`."""
     problems = [
         f"{'.'.join(str(part) for part in item['loc']) or '(answer)'}: {item['msg']}"
-        for item in error.errors()[:limit]
+        for item in error.errors()
     ]
-    more = error.error_count() - len(problems)
-    return "; ".join(problems) + (f"; and {more} more" if more > 0 else "")
+    return bounded_list(problems, limit)
 
 
 def _endpoint(response: requests.Response) -> str:

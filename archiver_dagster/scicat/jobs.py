@@ -3,7 +3,7 @@
 import json
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -147,26 +147,32 @@ def list_jobs(
             params = {"fields": json.dumps(fields), "limits": json.dumps(limits)}
             url = f"{jobs_collection_url(client)}/fullquery"
         response = client.send("GET", url, params=params)
+        model = job_answer_model(client.jobs_api_version)
+        answers: list[Any]
         if unreadable is None:
-            page: list[Any] = parse_list(job_answer_model(client.jobs_api_version), response)
+            answers = parse_list(model, response)
+            jobs = [answer.job() for answer in answers]
         else:
-            page = parse_list(dict, response)
-        for index, item in enumerate(page):
-            job = _readable_job(item, client.jobs_api_version, skip + index, unreadable)
-            if job is not None:
-                yield job
-        if len(page) < page_size:
+            answers = parse_list(dict, response)
+            readable = (
+                _readable_job(model, item, skip + n, unreadable) for n, item in enumerate(answers)
+            )
+            jobs = [job for job in readable if job is not None]
+        yield from jobs
+        if len(answers) < page_size:
             return
         skip += page_size
 
 
 def _readable_job(
-    item: Any, api_version: int, position: int, unreadable: list[str] | None
+    model: type[JobAnswerV3] | type[JobAnswerV4],
+    item: dict[str, Any],
+    position: int,
+    unreadable: list[str],
 ) -> SciCatJob | None:
-    if unreadable is None:
-        return cast(JobAnswerV3 | JobAnswerV4, item).job()
+    """The job, or None after describing in `unreadable` why it cannot be read."""
     try:
-        return job_answer_model(api_version).model_validate(item).job()
+        return model.model_validate(item).job()
     except ValidationError as error:
         identity = item.get("id") or item.get("_id") or f"at position {position}"
         unreadable.append(f"job {identity}: {describe_validation_error(error)}")

@@ -6,7 +6,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from archiver_dagster.scicat.client import SciCatClient
-from archiver_dagster.scicat.retry import RetryNotice
+from archiver_dagster.scicat.retry import RetryNotice, RetryObserver
 
 # Within a run the budget, not a count, ends retrying.
 RUN_RETRIES = 10_000
@@ -63,21 +63,15 @@ class SciCatResource(ConfigurableResource):
                 f"in {notice.wait_s:.1f} s"
             )
 
-        return SciCatClient(
-            endpoint=self.endpoint,
-            api_prefix=self.api_prefix,
-            jobs_api_prefix=self.jobs_api_prefix,
-            username=self.username,
-            password=self.password,
-            timeout_s=self.timeout_s,
-            retries=RUN_RETRIES,
-            backoff_s=self.backoff_s,
-            call_budget_s=self.transient_fault_budget_s,
-            on_retry=report,
-        )
+        return self._build(RUN_RETRIES, self.transient_fault_budget_s, report)
 
     def client(self) -> SciCatClient:
         """A new client for a sensor tick, bounded to stay below the sensor timeout; close it."""
+        return self._build(self.retries, self.call_budget_s, None)
+
+    def _build(
+        self, retries: int, call_budget_s: float, on_retry: RetryObserver | None
+    ) -> SciCatClient:
         return SciCatClient(
             endpoint=self.endpoint,
             api_prefix=self.api_prefix,
@@ -85,7 +79,8 @@ class SciCatResource(ConfigurableResource):
             username=self.username,
             password=self.password,
             timeout_s=self.timeout_s,
-            retries=self.retries,
+            retries=retries,
             backoff_s=self.backoff_s,
-            call_budget_s=self.call_budget_s,
+            call_budget_s=call_budget_s,
+            on_retry=on_retry,
         )
