@@ -1,20 +1,18 @@
 """One bad SciCat job never blocks the others; a finished job set back to submitted runs again."""
 
 import pytest
-from dagster import build_sensor_context
-from dagster_aws.s3 import S3Resource
 
 from archiver_dagster.automation.intake import IntakeCursor
-from archiver_dagster.automation.status_sensor import StatusCursor, scicat_job_status_sensor
+from archiver_dagster.automation.status_sensor import StatusCursor
 from archiver_dagster.scicat.jobs import JobStatus, update_job
-from archiver_dagster.scicat.models import CreateDatablock, DataFile
-from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 from archiver_dagster_tests.automation.conftest import resource_for
 from archiver_dagster_tests.automation.test_intake_sensor import evaluate, launch_runs
 from archiver_dagster_tests.automation.test_status_sensor import (
-    UNUSED_BUCKET,
+    LINKING_BUCKET,
+    register_datablock,
     run_for_job,
 )
+from archiver_dagster_tests.automation.test_status_sensor import evaluate as evaluate_status
 
 VERSIONS = pytest.mark.parametrize("version", [3, 4])
 
@@ -81,25 +79,6 @@ def test_job_scicat_refuses_to_update_is_backed_off_and_the_others_go_on(
     assert scicat_user.status(version, bad)[0] == "finishedUnsuccessful"
 
 
-# Presigned links are signed locally: the bucket's endpoint is never contacted.
-LINKING_BUCKET = RetrievalBucketResource(
-    s3=S3Resource(
-        endpoint_url="http://127.0.0.1:9",
-        region_name="eu-west-1",
-        aws_access_key_id="key-id",
-        aws_secret_access_key="secret",
-    ),
-    bucket="retrieval",
-)
-
-
-def status_tick(instance, resource, cursor=None, bucket=UNUSED_BUCKET):
-    resources = {"scicat": resource, "retrieval_bucket": bucket}
-    with build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context:
-        scicat_job_status_sensor(context)
-        return context.cursor
-
-
 def test_job_scicat_refuses_to_finish_does_not_hold_up_the_others(
     instance, scicat_sim, scicat_user
 ):
@@ -110,7 +89,7 @@ def test_job_scicat_refuses_to_finish_does_not_hold_up_the_others(
         run_for_job(instance, job_id, f"c/{name}")
     scicat_sim.fail_next(100, status=400, path_contains=jobs[0], method="PATCH")
 
-    cursor = status_tick(instance, resource_for(scicat_sim, 4))
+    cursor = evaluate_status(instance, resource_for(scicat_sim, 4))
 
     assert scicat_user.status(4, jobs[1])[0] == "finishedSuccessful"
     assert scicat_user.status(4, jobs[0])[0] == "inProgress"
@@ -126,20 +105,11 @@ def test_retrieve_job_reports_links_of_the_datasets_that_still_exist(
     client = resource_for(scicat_sim, 4).client()
     update_job(client, job_id, JobStatus.IN_PROGRESS, "started")
     for pid in pids:
-        archive_id = f"openem-network/datasets/{pid}/datablocks/x_0.tar"
-        block = CreateDatablock(
-            archiveId=archive_id,
-            size=1,
-            packedSize=10240,
-            chkAlg="md5",
-            version="1.0",
-            dataFileList=[DataFile(path="f", size=1, time="2026-01-01T00:00:00Z")],
-        )
-        client.create_datablock(pid, block)
+        register_datablock(client, pid)
         run_for_job(instance, job_id, pid, job_type="retrieve")
     scicat_sim.fail_next(100, status=404, path_contains="d/deleted/datablocks", method="GET")
 
-    status_tick(instance, resource_for(scicat_sim, 4), bucket=LINKING_BUCKET)
+    evaluate_status(instance, resource_for(scicat_sim, 4), bucket=LINKING_BUCKET)
     scicat_sim.clear_faults()
 
     assert scicat_user.status(4, job_id)[0] == "finishedSuccessful"
@@ -157,7 +127,7 @@ def test_finished_job_set_back_to_submitted_runs_again_with_new_run_keys(
     first = evaluate(instance, resource)
     launch_runs(instance, first)
     evaluate(instance, resource, first.cursor)  # confirmed inProgress
-    status_tick(instance, resource)
+    evaluate_status(instance, resource)
     assert scicat_user.status(version, job_id)[0] == "finishedSuccessful"
 
     update_job(resource.client(), job_id, JobStatus.SUBMITTED, "set back by an operator")
@@ -169,5 +139,5 @@ def test_finished_job_set_back_to_submitted_runs_again_with_new_run_keys(
     launch_runs(instance, again)
     evaluate(instance, resource, again.cursor)
     assert scicat_user.status(version, job_id)[0] == "inProgress"
-    status_tick(instance, resource)
+    evaluate_status(instance, resource)
     assert scicat_user.status(version, job_id)[0] == "finishedSuccessful"

@@ -63,6 +63,32 @@ UNUSED_BUCKET = RetrievalBucketResource(
 )
 
 
+# Presigned links are signed locally: the bucket's endpoint is never contacted.
+LINKING_BUCKET = RetrievalBucketResource(
+    s3=S3Resource(
+        endpoint_url="http://127.0.0.1:9",
+        region_name="eu-west-1",
+        aws_access_key_id="key-id",
+        aws_secret_access_key="secret",
+    ),
+    bucket="retrieval",
+)
+
+
+def register_datablock(client, pid: str) -> CreateDatablock:
+    """Registers one datablock of `pid`, as an archival would have; returns what was sent."""
+    block = CreateDatablock(
+        archiveId=f"openem-network/datasets/{pid}/datablocks/x_0.tar",
+        size=3,
+        packedSize=10240,
+        chkAlg="md5",
+        version="1.0",
+        dataFileList=[DataFile(path="raw/a", size=3, time="2026-01-01T00:00:00Z")],
+    )
+    client.create_datablock(pid, block)
+    return block
+
+
 def evaluate(instance, resource, cursor=None, bucket=UNUSED_BUCKET):
     resources = {"scicat": resource, "retrieval_bucket": bucket}
     with build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context:
@@ -221,29 +247,11 @@ def test_finished_retrieve_job_is_reported_in_the_sdk_update_shape(
     job_id = scicat_user.job(version, [scicat_user.dataset(pid)], job_type="retrieve")
     client = resource_for(scicat_sim, version).client()
     update_job(client, job_id, JobStatus.IN_PROGRESS, "started")
-    block = CreateDatablock(
-        archiveId=f"openem-network/datasets/{pid}/datablocks/x_0.tar",
-        size=3,
-        packedSize=10240,
-        chkAlg="md5",
-        version="1.0",
-        dataFileList=[DataFile(path="raw/a", size=3, time="2026-01-01T00:00:00Z")],
-    )
-    client.create_datablock(pid, block)
+    block = register_datablock(client, pid)
     run_for_job(instance, job_id, pid, job_type="retrieve")
-    # Presigned links are signed locally: the bucket's endpoint is never contacted.
-    bucket = RetrievalBucketResource(
-        s3=S3Resource(
-            endpoint_url="http://127.0.0.1:9",
-            region_name="eu-west-1",
-            aws_access_key_id="key-id",
-            aws_secret_access_key="secret",
-        ),
-        bucket="retrieval",
-    )
     scicat_sim.clear_requests()
 
-    evaluate(instance, resource_for(scicat_sim, version), bucket=bucket)
+    evaluate(instance, resource_for(scicat_sim, version), bucket=LINKING_BUCKET)
 
     [patch] = [r for r in scicat_sim.requests if r.method == "PATCH"]
     if version == 4:
