@@ -14,7 +14,7 @@ from archiver_dagster.devstack.services import DagsterServices
 from archiver_dagster.devstack.soak.fault_plan import FaultKind, FaultTally, PlannedFault, lane_of
 from archiver_dagster.devstack.soak.lts_fill import FillableLts
 from archiver_dagster.devstack.soak.run_workers import kill_a_run_worker
-from archiver_dagster.devstack.soak.s3_proxy import FaultyProxy
+from archiver_dagster.devstack.soak.s3_proxy import FaultyProxy, ProxyCounts
 
 INJECTED_MESSAGE = "Injected fault"
 BURST_WAIT_S = 30.0  # a SciCat burst not used up by then is disarmed
@@ -175,24 +175,41 @@ class FaultRunner:
                 break
         return time.monotonic() - started
 
+    def _proxy_window(
+        self,
+        fault: PlannedFault,
+        counter: Callable[[ProxyCounts], int],
+        arm: Callable[[], None],
+        disarm: Callable[[], None],
+    ) -> tuple[float, int]:
+        """Arms a proxy fault for its window (and on until it hit); its seconds and hits."""
+        proxy = self.targets.proxy
+        before = counter(proxy.counts())
+        arm()
+        seconds = self._armed(fault.duration_s, lambda: counter(proxy.counts()) - before)
+        disarm()
+        hits = counter(proxy.counts()) - before
+        self._count(fault.kind, seconds, hits)
+        return seconds, hits
+
     def _s3_refusals(self, fault: PlannedFault) -> str:
         proxy = self.targets.proxy
-        before = proxy.counts().refused_503
-        proxy.refuse_for(ARMED_MAX_S)
-        seconds = self._armed(fault.duration_s, lambda: proxy.counts().refused_503 - before)
-        proxy.refuse_for(0)
-        refused = proxy.counts().refused_503 - before
-        self._count(fault.kind, seconds, refused)
+        seconds, refused = self._proxy_window(
+            fault,
+            lambda counts: counts.refused_503,
+            lambda: proxy.refuse_for(ARMED_MAX_S),
+            lambda: proxy.refuse_for(0),
+        )
         return f"S3 answered 503 to {refused} requests in {seconds:.0f} s"
 
     def _s3_resets(self, fault: PlannedFault) -> str:
         proxy = self.targets.proxy
-        before = proxy.counts().resets
-        proxy.reset_fraction(RESET_FRACTION)
-        seconds = self._armed(fault.duration_s, lambda: proxy.counts().resets - before)
-        proxy.reset_fraction(0.0)
-        resets = proxy.counts().resets - before
-        self._count(fault.kind, seconds, resets)
+        seconds, resets = self._proxy_window(
+            fault,
+            lambda counts: counts.resets,
+            lambda: proxy.reset_fraction(RESET_FRACTION),
+            lambda: proxy.reset_fraction(0.0),
+        )
         return f"{resets} S3 connections reset mid-transfer in {seconds:.0f} s"
 
     def _kill_run_worker(self, fault: PlannedFault) -> str:
