@@ -1,6 +1,6 @@
 """Tar header fields derived from SciCat's file attributes (time, uid, gid, perm strings).
 
-What a header keeps (architecture decision 40): the rwx permission bits, numeric ids and
+What a header keeps (architecture decision 32): the rwx permission bits, numeric ids and
 names, except that setuid/setgid/sticky bits are dropped and a root, missing or name-only owner
 gets the numeric id `NOBODY_ID`. SciCat keeps the attributes as registered.
 """

@@ -41,7 +41,7 @@ def write_back_and_evict(fd: int, offset: int, length: int) -> bool:
 
     Not a durability guarantee either (no metadata, no device cache flush: the caller still
     fsyncs). Evicting as the copy goes lets the next pages reuse these instead of taking fresh
-    memory (docs/architecture.md, decision 28). Raises `OSError` on an I/O error.
+    memory (docs/architecture.md, decision 30). Raises `OSError` on an I/O error.
     """
     if _sync_file_range is None or length <= 0:
         return False
