@@ -92,6 +92,7 @@ def build_resources() -> dict[str, object]:
             bucket=env_setting("S3_RETRIEVAL_BUCKET"),
             external_endpoint=env_setting("S3_EXTERNAL_ENDPOINT"),
             url_expiration_days=env_int_setting("S3_URL_EXPIRATION_DAYS"),
+            transient_fault_budget_s=env_int_setting("ARCHIVER_TRANSIENT_FAULT_BUDGET_S"),
         ),
         MANIFEST_IO_MANAGER: JsonManifestIOManagerFactory(),
     }

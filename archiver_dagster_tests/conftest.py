@@ -10,6 +10,7 @@ from dagster import DagsterInstance
 
 from archiver_dagster.devstack.scicat_sim.recording import observe_exchanges
 from archiver_dagster.devstack.seed import SampleFile, SciCatSeeder, sample_files, upload_files
+from archiver_dagster.devstack.soak.s3_proxy import FaultyProxy
 from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster_tests.scicat_contract import ContractChecker
 
@@ -113,3 +114,11 @@ def tmpfs(tmp_path: Path) -> Iterator[Path]:
         yield root
     finally:
         subprocess.run(["umount", "-l", str(root)], check=False)
+
+
+@pytest.fixture
+def s3_proxy(stack: LocalStack) -> Iterator[FaultyProxy]:
+    """A proxy in front of the stack's S3 server that injects 503s and resets when told."""
+    host, port = stack.s3.url.removeprefix("http://").rsplit(":", 1)
+    with FaultyProxy((host, int(port))) as proxy:
+        yield proxy

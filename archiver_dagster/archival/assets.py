@@ -18,7 +18,11 @@ from archiver_dagster.archival.manifests import (
     OrigDatablocksManifest,
     VerifiedDatablocksManifest,
 )
-from archiver_dagster.archival.metadata import TRANSIENT_FAULTS_KEY, scicat_job_metadata
+from archiver_dagster.archival.metadata import (
+    S3_TRANSIENT_FAULTS_KEY,
+    TRANSIENT_FAULTS_KEY,
+    scicat_job_metadata,
+)
 from archiver_dagster.archival.pack_ops import (
     MANIFEST_IO_MANAGER,
     pack_datablock,
@@ -36,6 +40,7 @@ from archiver_dagster.partitions import InvalidPidError, datasets_partitions, va
 from archiver_dagster.scicat.models import ArchiveStatus
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.storage.landing_zone import LandingZoneResource
+from archiver_dagster.transient import logged_faults
 
 ARCHIVAL_GROUP = "archival"
 
@@ -59,6 +64,7 @@ def origdatablocks(
             pid = validate_pid(context.partition_key)
         except InvalidPidError as error:
             raise InvalidDatasetPidError(str(error)) from error
+        s3_faults = logged_faults(landing_zone.transient_fault_budget_s, context.log)
         client = scicat.run_client(context.log)
         dataset = client.get_dataset(pid)
         files = source_files(client.get_origdatablocks(pid))
@@ -68,7 +74,8 @@ def origdatablocks(
         if already_archived:
             context.log.info(f"{pid} is already on the archive disk: its copies are re-verified")
         else:
-            check_landing_zone(files, landing_zone.list_raw_files(pid))
+            listed = landing_zone.list_raw_files(pid, s3_faults)
+            check_landing_zone(files, listed)
     total = sum(file.size for file in files)
     return Output(
         OrigDatablocksManifest(
@@ -79,6 +86,7 @@ def origdatablocks(
             "bytes": MetadataValue.int(total),
             "already_archived": already_archived,
             TRANSIENT_FAULTS_KEY: client.transient_faults,
+            S3_TRANSIENT_FAULTS_KEY: s3_faults.count,
             **scicat_job_metadata(context.run.tags),
         },
     )

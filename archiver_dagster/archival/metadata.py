@@ -9,6 +9,8 @@ from archiver_dagster.tags import JOB_ID_TAG, JOB_TYPE_TAG
 MEGABYTE = 1_000_000
 # SciCat requests a step had to retry (transient faults it rode out), per materialization.
 TRANSIENT_FAULTS_KEY = "scicat_transient_faults"
+# S3 requests a step had to retry or resume (transient faults it rode out), per materialization.
+S3_TRANSIENT_FAULTS_KEY = "s3_transient_faults"
 
 
 def throughput(num_bytes: int, seconds: float) -> dict[str, MetadataValue]:

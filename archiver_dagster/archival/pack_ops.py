@@ -16,7 +16,11 @@ from archiver_dagster.archival.manifests import (
     OrigDatablocksManifest,
     SourceFile,
 )
-from archiver_dagster.archival.metadata import TRANSIENT_FAULTS_KEY, throughput
+from archiver_dagster.archival.metadata import (
+    S3_TRANSIENT_FAULTS_KEY,
+    TRANSIENT_FAULTS_KEY,
+    throughput,
+)
 from archiver_dagster.archival.registration import manifests_from_registered, register
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.errors import (
@@ -40,6 +44,7 @@ from archiver_dagster.storage.landing_zone import (
     LandingZoneResource,
     RawObject,
 )
+from archiver_dagster.transient import logged_faults
 
 MANIFEST_IO_MANAGER = "manifest_io_manager"
 
@@ -98,7 +103,11 @@ def plan_datablock_packing(
         client.close()
     context.log.info(f"{pid}: {len(plans)} datablock(s) planned")
     for plan in plans:
-        yield DynamicOutput(plan, mapping_key=mapping_key(plan.index))
+        yield DynamicOutput(
+            plan,
+            mapping_key=mapping_key(plan.index),
+            metadata={TRANSIENT_FAULTS_KEY: client.transient_faults},
+        )
 
 
 def registered_checksums(
@@ -138,15 +147,10 @@ def pack_datablock(
             sources[file.path] = source
             yield file_entry(file), stream
 
-    resumed: list[str] = []  # appended from the download threads
-
-    def resuming(reason: str, attempt: int, wait: float) -> None:
-        resumed.append(reason)
-        context.log.warning(f"{reason}; resuming (attempt {attempt}) in {wait:.1f} s")
-
+    faults = logged_faults(landing_zone.transient_fault_budget_s, context.log)
     with classified_failures():
         objects = landing_zone.open_raw_files(
-            pid, [(file.path, file.size) for file in plan.files], resuming
+            pid, [(file.path, file.size) for file in plan.files], faults
         )
         try:
             packed = write_tar(
@@ -170,7 +174,7 @@ def pack_datablock(
             "tar_checksum": packed.checksum,
             "chk_verified": len(registered),
             "chk_not_verified": len(plan.files) - len(registered),
-            "s3_transient_faults": len(resumed),
+            S3_TRANSIENT_FAULTS_KEY: faults.count,
             **throughput(packed.unpacked_size, seconds),
         }
     )

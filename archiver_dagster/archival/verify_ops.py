@@ -23,7 +23,11 @@ from archiver_dagster.archival.manifests import (
     VerifiedCopy,
     VerifiedDatablocksManifest,
 )
-from archiver_dagster.archival.metadata import TRANSIENT_FAULTS_KEY, throughput
+from archiver_dagster.archival.metadata import (
+    S3_TRANSIENT_FAULTS_KEY,
+    TRANSIENT_FAULTS_KEY,
+    throughput,
+)
 from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
 from archiver_dagster.archival.read_failures import lts_read_failures
 from archiver_dagster.archival.release import confirm_release, releasable
@@ -40,6 +44,7 @@ from archiver_dagster.scicat.models import ArchiveStatus, LifecycleUpdate
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.storage.landing_zone import LandingZoneResource
 from archiver_dagster.storage.lts import LTSResource
+from archiver_dagster.transient import logged_faults
 
 
 @op(out=DynamicOut(LtsCopy))
@@ -135,7 +140,8 @@ def finalize_archival(
             if copy.datablock.scratch_path is not None
             for member in copy.datablock.members
         ]
-        release, kept = releasable(members, landing_zone.list_raw_objects(pid))
+        s3_faults = logged_faults(landing_zone.transient_fault_budget_s, context.log)
+        release, kept = releasable(members, landing_zone.list_raw_objects(pid, s3_faults))
         if kept:
             context.log.warning(
                 f"{pid}: {len(kept)} landing-zone objects kept: {bounded_list(kept)}"
@@ -144,7 +150,7 @@ def finalize_archival(
         # each takes a while (unlinking GBs; a server freeing the deleted objects' storage).
         with ThreadPoolExecutor(max_workers=1) as scratch_remover:
             scratch_removed = scratch_remover.submit(packing.remove_scratch, pid)
-            deleted = landing_zone.delete_files(pid, sorted(release))
+            deleted = landing_zone.delete_files(pid, sorted(release), s3_faults)
             scratch_removed.result()
     seconds = sum(copy.seconds for copy in ordered)
     return Output(
@@ -159,6 +165,7 @@ def finalize_archival(
             "landing_zone_objects_deleted": deleted,
             "landing_zone_objects_kept": len(kept),
             TRANSIENT_FAULTS_KEY: faults,
+            S3_TRANSIENT_FAULTS_KEY: s3_faults.count,
             **throughput(
                 sum(copy.datablock.packed_size for copy in lts_datablocks.copies), seconds
             ),

@@ -37,6 +37,7 @@ class RetrievedDatablock(BaseModel):
     fingerprint: str
     copied_from_lts: bool
     seconds: float = 0.0
+    retries: int = 0  # times the op was retried after a transient fault (or an unreadable copy)
 
 
 class RetrievedDatablocksManifest(BaseModel):

@@ -28,8 +28,10 @@ from archiver_dagster.errors import (
     classified_failures,
 )
 from archiver_dagster.packing.verify import (
+    TarDigest,
     verify_tar,
 )
+from archiver_dagster.pooled_retries import retried_without_slot
 from archiver_dagster.retrieval.manifests import (
     RetrievalItem,
     RetrievedDatablock,
@@ -108,29 +110,63 @@ def retrieve_datablock(
     """Reads the datablock from the LTS once, verifying it while streaming it to the bucket.
 
     The upload becomes visible only after the whole tar and every member checked out; a
-    mismatch aborts it, so nothing corrupt is ever left in the bucket.
+    mismatch aborts it, so nothing corrupt is ever left in the bucket. A transient S3 fault
+    retries the op after a backoff, its `lts_read` slot free meanwhile (`pooled_retries`).
     """
     name = PurePosixPath(item.archive_id).name
     fingerprint = item.fingerprint()
-    existing = _already_retrieved(retrieval_bucket, item)
-    if existing is not None:
-        retrieval_bucket.renew(item.archive_id, existing, datetime.now(UTC).isoformat())
-        context.add_output_metadata({"copied_from_lts": False, "expiry_renewed": True})
-        return RetrievedDatablock(
-            archive_id=item.archive_id,
-            name=name,
-            size=item.packed_size,
-            fingerprint=fingerprint,
-            copied_from_lts=False,
-        )
-    started = time.monotonic()
+    budget_s = retrieval_bucket.transient_fault_budget_s
+    with retried_without_slot(context, budget_s, f"retrieval of {item.archive_id}"):
+        existing = _already_retrieved(retrieval_bucket, item)
+        if existing is not None:
+            retrieval_bucket.renew(item.archive_id, existing, datetime.now(UTC).isoformat())
+            context.add_output_metadata(
+                {"copied_from_lts": False, "expiry_renewed": True, "retries": context.retry_number}
+            )
+            return RetrievedDatablock(
+                archive_id=item.archive_id,
+                name=name,
+                size=item.packed_size,
+                fingerprint=fingerprint,
+                copied_from_lts=False,
+                retries=context.retry_number,
+            )
+        started = time.monotonic()
+        digest = _copy_verified(context, item, lts, retrieval_bucket)
+    seconds = time.monotonic() - started
+    context.add_output_metadata(
+        {
+            "copied_from_lts": True,
+            "retries": context.retry_number,
+            "tar_checksum": digest.checksum,
+            **throughput(item.packed_size, seconds),
+        }
+    )
+    return RetrievedDatablock(
+        archive_id=item.archive_id,
+        name=name,
+        size=item.packed_size,
+        fingerprint=fingerprint,
+        copied_from_lts=True,
+        seconds=seconds,
+        retries=context.retry_number,
+    )
+
+
+def _copy_verified(
+    context: OpExecutionContext,
+    item: RetrievalItem,
+    lts: LTSResource,
+    retrieval_bucket: RetrievalBucketResource,
+) -> TarDigest:
+    """Streams the datablock from the LTS to the bucket, verifying it; visible only if sound."""
     expected = [member.expected() for member in item.members]
     sink = MultipartSink(
         retrieval_bucket.client(),
         retrieval_bucket.bucket,
         item.archive_id,
         retrieval_bucket.part_size_bytes,
-        object_metadata(fingerprint, item.algorithm, context.run_id),
+        object_metadata(item.fingerprint(), item.algorithm, context.run_id),
     )
     with classified_failures(), lts_read_failures(context, lts, item.archive_id):
         try:
@@ -143,22 +179,7 @@ def retrieve_datablock(
         except BaseException:
             sink.abort()  # nothing unverified ever becomes visible in the bucket
             raise
-    seconds = time.monotonic() - started
-    context.add_output_metadata(
-        {
-            "copied_from_lts": True,
-            "tar_checksum": digest.checksum,
-            **throughput(item.packed_size, seconds),
-        }
-    )
-    return RetrievedDatablock(
-        archive_id=item.archive_id,
-        name=name,
-        size=item.packed_size,
-        fingerprint=fingerprint,
-        copied_from_lts=True,
-        seconds=seconds,
-    )
+    return digest
 
 
 @op(out=Out(RetrievedDatablocksManifest, io_manager_key=MANIFEST_IO_MANAGER))
@@ -195,6 +216,7 @@ def publish_retrieval(
             "link_validity_days": retrieval_bucket.url_expiration_days,
             "expires_at": MetadataValue.timestamp(expires_at),
             TRANSIENT_FAULTS_KEY: client.transient_faults,
+            "datablock_retries": sum(block.retries for block in ordered),
             **scicat_job_metadata(context.run.tags),
             **throughput(sum(b.size for b in copied), sum(b.seconds for b in copied)),
         },

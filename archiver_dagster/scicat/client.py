@@ -22,15 +22,9 @@ from archiver_dagster.scicat.models import (
     LoginAnswer,
     OrigDatablock,
 )
-from archiver_dagster.scicat.retry import (
-    IDEMPOTENT_METHODS,
-    CallRetry,
-    RetryNotice,
-    RetryObserver,
-    call_budget,
-)
+from archiver_dagster.scicat.retry import IDEMPOTENT_METHODS, CallRetry, call_budget
+from archiver_dagster.transient import TRANSIENT_HTTP_STATUSES, RetryNotice, RetryObserver
 
-RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_BACKOFF_S = 60.0
 
 
@@ -58,7 +52,7 @@ def build_session(retries: int, backoff_s: float) -> requests.Session:
         backoff_factor=backoff_s,
         backoff_max=MAX_BACKOFF_S,
         backoff_jitter=backoff_s,  # requests failing together do not retry in lockstep
-        status_forcelist=RETRY_STATUSES,
+        status_forcelist=TRANSIENT_HTTP_STATUSES,
         allowed_methods=IDEMPOTENT_METHODS,
         raise_on_status=False,
         respect_retry_after_header=True,

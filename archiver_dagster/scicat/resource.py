@@ -1,22 +1,13 @@
 """The SciCat resource: connection settings, a client built on demand."""
 
-from typing import Protocol
-
 from dagster import ConfigurableResource
 from pydantic import Field
 
 from archiver_dagster.scicat.client import SciCatClient
-from archiver_dagster.scicat.retry import RetryNotice, RetryObserver
+from archiver_dagster.transient import RetryLog, RetryNotice, RetryObserver, describe_retry
 
 # Within a run the budget, not a count, ends retrying.
 RUN_RETRIES = 10_000
-
-
-class RetryLog(Protocol):
-    """Where a run's retries are logged (a Dagster op context's `log`)."""
-
-    def warning(self, msg: str) -> None:
-        """Logs one warning."""
 
 
 class SciCatResource(ConfigurableResource):
@@ -58,10 +49,7 @@ class SciCatResource(ConfigurableResource):
         """
 
         def report(notice: RetryNotice) -> None:
-            log.warning(
-                f"SciCat: {notice.request} failed ({notice.reason}); attempt {notice.attempt} "
-                f"in {notice.wait_s:.1f} s"
-            )
+            log.warning(f"SciCat: {describe_retry(notice)}")
 
         return self._build(RUN_RETRIES, self.transient_fault_budget_s, report)
 

@@ -12,31 +12,19 @@ that may be repeated safely (the login) say so with `repeatable_post=True`.
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Self
 
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
+from archiver_dagster.transient import RetryNotice, RetryObserver
+
 RETRY_AFTER_CAP_S = 30.0
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 
 _call = threading.local()
-
-
-@dataclass(frozen=True)
-class RetryNotice:
-    """One retry about to happen: what failed, why, which attempt comes next, after how long."""
-
-    request: str
-    reason: str
-    attempt: int
-    wait_s: float
-
-
-RetryObserver = Callable[[RetryNotice], None]
 
 
 @contextmanager

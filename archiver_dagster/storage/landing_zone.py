@@ -4,6 +4,7 @@ import io
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any, BinaryIO, cast
 
 from botocore.exceptions import ClientError
@@ -13,8 +14,15 @@ from pydantic import BaseModel, Field
 
 from archiver_dagster.errors import ArchiverSystemError
 from archiver_dagster.storage.layout import DatasetLayout
-from archiver_dagster.storage.resumable_get import Notice, ResumableBody, transient_client_error
+from archiver_dagster.storage.resumable_get import ResumableBody
 from archiver_dagster.storage.s3_clients import shared_client
+from archiver_dagster.transient import (
+    TRANSIENT_S3_CODES,
+    ReportedTransientError,
+    TransientFaults,
+    call_or_retry,
+    is_transient_s3_error,
+)
 
 # Objects up to this size are fetched whole by worker threads, ahead of the tar writer; larger
 # ones are streamed. Bounds the memory of the read-ahead to concurrency x this size.
@@ -44,6 +52,14 @@ class LandingZoneObject(BaseModel, frozen=True):
 RawObject = tuple[BinaryIO, LandingZoneObject]
 
 
+class PartialDeleteError(ReportedTransientError):
+    """S3 deleted some keys of a batch and failed others for a transient reason."""
+
+    def __init__(self, failed: list[Any]) -> None:
+        super().__init__(f"{len(failed)} keys not deleted: {failed[:5]}")
+        self.failed = failed
+
+
 class LandingZoneResource(ConfigurableResource):
     """The landing-zone bucket (`S3_LANDINGZONE_BUCKET`) reached through `dagster_aws` S3."""
 
@@ -58,42 +74,64 @@ class LandingZoneResource(ConfigurableResource):
     )
     transient_fault_budget_s: int = Field(
         default=600,
-        description="How long a GET whose connection dropped keeps resuming with ranged GETs "
-        "(ARCHIVER_TRANSIENT_FAULT_BUDGET_S).",
+        description="How long an operation keeps retrying transient S3 faults, and a GET whose "
+        "connection dropped keeps resuming (ARCHIVER_TRANSIENT_FAULT_BUDGET_S).",
     )
+
+    def step_faults(self) -> TransientFaults:
+        """Transient-fault handling with this resource's budget and no log (for tests, tools)."""
+        return TransientFaults(self.transient_fault_budget_s)
 
     def layout(self, pid: str) -> DatasetLayout:
         """The dataset's layout under this prefix (validates the PID)."""
         return DatasetLayout(self.storage_prefix, pid)
 
-    def list_raw_files(self, pid: str) -> dict[str, int]:
-        """Maps each of the dataset's files (path relative to `raw_files/`) to its size."""
-        prefix = self.layout(pid).raw_files_key
-        return {key[len(prefix) :]: size for key, size in self._list(prefix)}
+    def list_raw_files(self, pid: str, faults: TransientFaults | None = None) -> dict[str, int]:
+        """Maps each of the dataset's files (path relative to `raw_files/`) to its size.
 
-    def list_raw_objects(self, pid: str) -> dict[str, LandingZoneObject]:
+        With `faults`, each page request is retried within its budget (a step's listing);
+        without, a failure is raised at once (a sensor's, which tries again on its next tick).
+        """
+        prefix = self.layout(pid).raw_files_key
+        return {
+            key[len(prefix) :]: int(item["Size"]) for key, item in self._list_items(prefix, faults)
+        }
+
+    def list_raw_objects(
+        self, pid: str, faults: TransientFaults | None = None
+    ) -> dict[str, LandingZoneObject]:
         """Maps each of the dataset's files to its object's current ETag and size (one LIST)."""
         prefix = self.layout(pid).raw_files_key
         return {
             key[len(prefix) :]: LandingZoneObject(etag=item.get("ETag"), size=int(item["Size"]))
-            for key, item in self._list_items(prefix)
+            for key, item in self._list_items(prefix, faults)
         }
 
-    def _list(self, prefix: str) -> Iterator[tuple[str, int]]:
-        for key, item in self._list_items(prefix):
-            yield key, int(item["Size"])
-
-    def _list_items(self, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        paginator = shared_client(self.s3).get_paginator("list_objects_v2")
-        try:
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-                for item in page.get("Contents", []):
-                    yield item["Key"], item
-        except Exception as error:
-            raise LandingZoneError(f"cannot list s3://{self.bucket}/{prefix}: {error}") from error
+    def _list_items(
+        self, prefix: str, faults: TransientFaults | None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every object under `prefix`, page by page; a failed page is asked for again."""
+        client = shared_client(self.s3)
+        token: dict[str, str] = {}
+        while True:
+            try:
+                page = call_or_retry(
+                    faults,
+                    f"LIST s3://{self.bucket}/{prefix}",
+                    partial(client.list_objects_v2, Bucket=self.bucket, Prefix=prefix, **token),
+                )
+            except Exception as error:
+                raise LandingZoneError(
+                    f"cannot list s3://{self.bucket}/{prefix}: {error}"
+                ) from error
+            for item in page.get("Contents", []):
+                yield item["Key"], item
+            if not page.get("IsTruncated"):
+                return
+            token = {"ContinuationToken": page["NextContinuationToken"]}
 
     def open_raw_files(
-        self, pid: str, files: Iterable[tuple[str, int]], on_resume: Notice | None = None
+        self, pid: str, files: Iterable[tuple[str, int]], faults: TransientFaults | None = None
     ) -> Generator[RawObject, None, None]:
         """Yields a readable stream and its object's ETag and size per `(relative path, size)`.
 
@@ -108,17 +146,18 @@ class LandingZoneResource(ConfigurableResource):
         tens of ms on S3) without leaving a response idle for long: a real S3 endpoint closes
         connections nobody reads from.
 
-        A GET whose connection drops mid-transfer resumes from the next byte with a ranged GET
-        of the same object (`resumable_get.py`), for up to `transient_fault_budget_s`;
-        `on_resume` hears of each resume.
+        A GET refused for a moment is retried, and one whose connection drops mid-transfer
+        resumes from the next byte with a ranged GET of the same object (`resumable_get.py`),
+        each within the budget of `faults` (this resource's budget if None), which counts them.
         """
         prefix = self.layout(pid).raw_files_key
         client = shared_client(self.s3)
+        faults = faults or self.step_faults()
         # Per file: its prefetch or opened GET, or (key, size) of a large one not opened yet.
         window: deque[Future[RawObject] | tuple[str, int]] = deque()
 
         def open_large(key: str, size: int) -> Future[RawObject]:
-            return pool.submit(self._open_stream, client, key, size, on_resume)
+            return pool.submit(self._open_stream, client, key, size, faults)
 
         def open_next_ahead() -> None:
             if window and isinstance(window[0], tuple):
@@ -139,7 +178,7 @@ class LandingZoneResource(ConfigurableResource):
             with ThreadPoolExecutor(max_workers=self.download_concurrency) as pool:
                 for path, size in files:
                     if size <= PREFETCH_MAX_BYTES:
-                        window.append(pool.submit(self._download, client, prefix + path, on_resume))
+                        window.append(pool.submit(self._download, client, prefix + path, faults))
                     else:
                         window.append((prefix + path, size))
                     if len(window) >= self.download_concurrency:
@@ -153,26 +192,25 @@ class LandingZoneResource(ConfigurableResource):
         finally:
             _close_unread(window)
 
-    def _download(self, client: Any, key: str, on_resume: Notice | None) -> RawObject:
+    def _download(self, client: Any, key: str, faults: TransientFaults) -> RawObject:
         """A small object, read whole into memory."""
-        body, source = self._get(client, key, on_resume)
+        body, source = self._get(client, key, faults)
         with body:
             try:
                 return io.BytesIO(body.readall()), source
             except Exception as error:
                 raise LandingZoneError(f"cannot read s3://{self.bucket}/{key}: {error}") from error
 
-    def _open_stream(self, client: Any, key: str, size: int, on_resume: Notice | None) -> RawObject:
+    def _open_stream(self, client: Any, key: str, size: int, faults: TransientFaults) -> RawObject:
         """A large object's GET response, to be streamed."""
-        body, source = self._get(client, key, on_resume)
+        body, source = self._get(client, key, faults)
         return cast(BinaryIO, _NearEndBody(body, size, OPEN_AHEAD_BYTES)), source
 
-    def _get(
-        self, client: Any, key: str, on_resume: Notice | None
-    ) -> tuple[Any, LandingZoneObject]:
+    def _get(self, client: Any, key: str, faults: TransientFaults) -> tuple[Any, LandingZoneObject]:
         """The object's GET body, resuming after a lost connection (data not yet read)."""
+        request = f"GET s3://{self.bucket}/{key}"
         try:
-            answer = client.get_object(Bucket=self.bucket, Key=key)
+            answer = faults.call(request, lambda: client.get_object(Bucket=self.bucket, Key=key))
         except Exception as error:
             raise LandingZoneError(f"cannot read s3://{self.bucket}/{key}: {error}") from error
         source = LandingZoneObject(etag=answer.get("ETag"), size=answer["ContentLength"])
@@ -184,31 +222,29 @@ class LandingZoneResource(ConfigurableResource):
                     Bucket=self.bucket, Key=key, Range=f"bytes={offset}-", **condition
                 )
             except ClientError as error:
-                if transient_client_error(error):
+                if is_transient_s3_error(error):
                     raise ConnectionError(str(error)) from error
                 raise LandingZoneError(
                     f"cannot resume s3://{self.bucket}/{key} at byte {offset}: {error}"
                 ) from error
             return ranged["Body"]
 
-        def notice(reason: str, attempt: int, wait: float) -> None:
-            if on_resume is not None:
-                on_resume(f"GET s3://{self.bucket}/{key}: {reason}", attempt, wait)
-
-        body = ResumableBody(
-            answer["Body"], source.size, reopen, self.transient_fault_budget_s, notice
-        )
+        body = ResumableBody(answer["Body"], source.size, reopen, faults.budget(), request)
         return body, source
 
-    def delete_files(self, pid: str, paths: Iterable[str]) -> int:
+    def delete_files(
+        self, pid: str, paths: Iterable[str], faults: TransientFaults | None = None
+    ) -> int:
         """Deletes exactly these files of the dataset (the ones archived); returns how many.
 
         Never a whole prefix: objects nobody archived, and the files of a dataset whose PID
         nests in this one (`p` and `p/q`), stay where they are. The keys go out in
         `download_concurrency` parallel `DeleteObjects` requests of at most 1000 keys (S3's
         limit): a server that frees each object's storage as it deletes it (moto: 0.1 s per
-        256 MiB object) then works on several at once. Every batch is attempted; any object
-        that could not be deleted fails the call, naming the objects.
+        256 MiB object) then works on several at once. With `faults`, a batch refused for a
+        moment, and the keys S3 reports as failed for a transient reason, are sent again within
+        the budget (a delete is idempotent). Every batch is attempted; any object that could
+        not be deleted fails the call, naming the objects.
         """
         prefix = self.layout(pid).raw_files_key
         client = shared_client(self.s3)
@@ -219,9 +255,20 @@ class LandingZoneResource(ConfigurableResource):
         batches = [keys[start : start + size] for start in range(0, len(keys), size)]
 
         def delete(batch: list[str]) -> list[Any]:
-            objects = [{"Key": key} for key in batch]
-            answer = client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects})
-            return list(answer.get("Errors", []))
+            def attempt() -> list[Any]:
+                objects = [{"Key": key} for key in pending]
+                answer = client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects})
+                failed = list(answer.get("Errors", []))
+                pending[:] = [error["Key"] for error in failed]
+                if any(error.get("Code") in TRANSIENT_S3_CODES for error in failed):
+                    raise PartialDeleteError(failed)
+                return failed
+
+            pending = list(batch)
+            try:
+                return call_or_retry(faults, f"DELETE s3://{self.bucket}/{prefix}...", attempt)
+            except PartialDeleteError as error:
+                return error.failed
 
         with ThreadPoolExecutor(max_workers=min(self.download_concurrency, len(batches))) as pool:
             outcomes = [pool.submit(delete, batch) for batch in batches]

@@ -46,6 +46,11 @@ class RetrievalBucketResource(ConfigurableResource):
         default=7, description="Validity of download links, 1-7 days (S3_URL_EXPIRATION_DAYS)."
     )
     part_size_bytes: int = Field(default=64 * 1024 * 1024, description="Multipart part size.")
+    transient_fault_budget_s: int = Field(
+        default=600,
+        description="How long a retrieval keeps retrying transient S3 faults before its dataset "
+        "fails (ARCHIVER_TRANSIENT_FAULT_BUDGET_S).",
+    )
 
     def client(self) -> BaseClient:
         """The archiver's S3 client (one per process, see `s3_clients`)."""

@@ -7,12 +7,13 @@ from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster_tests.helpers import archive, archive_status, landing_zone_keys
 
 
-def scicat(stack: LocalStack, budget_s: int) -> SciCatResource:
+def scicat(stack: LocalStack, budget_s: int, timeout_s: int = 30) -> SciCatResource:
     return SciCatResource(
         endpoint=stack.scicat.url,
         username=SCICAT_USER,
         password=SCICAT_PASSWORD,
         backoff_s=0.2,
+        timeout_s=timeout_s,
         transient_fault_budget_s=budget_s,
     )
 
@@ -52,3 +53,26 @@ def test_an_outage_longer_than_the_budget_fails_the_dataset_as_a_system_error(
         failure.step_failure_data.user_failure_data.metadata["archiver/error_kind"].text == "system"
     )
     assert len(landing_zone_keys(stack, pid)) == 6  # nothing lost
+
+
+def test_requests_that_time_out_are_retried(stack, instance, seed_dataset, unique_pid, capfd):
+    pid = unique_pid()
+    seed_dataset(pid)
+    # A hung backend: the lifecycle updates are applied, but their answers come after the
+    # client's 1 s timeout.
+    stack.scicat.fail_next(
+        2, status=504, path_contains=pid, method="PATCH", after_apply=True, stall_s=2.0
+    )
+    result = archive(instance, pid, {"scicat": scicat(stack, budget_s=60, timeout_s=1)})
+
+    assert result.success
+    assert archive_status(stack, pid) == "datasetOnArchiveDisk"
+    assert landing_zone_keys(stack, pid) == []
+    retries = [line for line in capfd.readouterr().err.splitlines() if "Read timed out" in line]
+    assert len(retries) == 2 and all("PATCH" in line for line in retries)
+    [planned] = [
+        event
+        for event in result.all_events
+        if event.is_successful_output and event.step_key == "datablocks.plan_datablock_packing"
+    ][:1]
+    assert planned.step_output_data.metadata["scicat_transient_faults"].value == 2

@@ -88,6 +88,19 @@ def test_answers_503_during_the_window_without_reaching_the_server(proxy, upstre
     assert upstream.requests == 1
 
 
+def test_refuses_the_next_requests_of_one_method_only(proxy, upstream):
+    proxy.refuse_next(2, method="PUT")
+    with requests.Session() as session:
+        served = session.get(f"{proxy.url}/big", timeout=5)
+        refused = [session.put(f"{proxy.url}/big", data=b"x", timeout=5) for _ in range(2)]
+        last = session.get(f"{proxy.url}/big", timeout=5)
+
+    assert served.status_code == last.status_code == 200
+    assert [answer.status_code for answer in refused] == [503, 503]
+    assert proxy.counts().refused_503 == 2
+    assert upstream.requests == 2
+
+
 def test_resets_connections_in_the_middle_of_the_response(proxy, upstream):
     proxy.reset_fraction(1.0)
     outcomes = [raw_get(proxy.url) for _ in range(4)]
@@ -104,6 +117,7 @@ def test_resets_connections_in_the_middle_of_the_response(proxy, upstream):
 def test_clear_stops_every_fault(proxy):
     proxy.reset_fraction(1.0)
     proxy.refuse_for(30)
+    proxy.refuse_next(5)
     proxy.clear()
 
     assert requests.get(f"{proxy.url}/big", timeout=5).content == BODY

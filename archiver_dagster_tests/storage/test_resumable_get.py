@@ -14,6 +14,7 @@ from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.storage.landing_zone import LandingZoneError
 from archiver_dagster.storage.resumable_get import ResumableBody, TransferFailedError
 from archiver_dagster.storage.s3_clients import shared_client
+from archiver_dagster.transient import RetryBudget, RetryNotice, TransientFaults
 from archiver_dagster_tests.storage.test_landing_zone import landing_zone
 
 MIB = 1024 * 1024
@@ -39,17 +40,18 @@ def large_object(stack: LocalStack) -> tuple[str, bytes]:
 def test_a_cut_connection_resumes_from_the_next_byte(stack, large_object) -> None:
     key, data = large_object
     zone = landing_zone(stack)
-    notices: list[tuple[str, int, float]] = []
-    body, source = zone._get(shared_client(zone.s3), key, lambda *n: notices.append(n))
+    notices: list[RetryNotice] = []
+    faults = TransientFaults(60, notices.append)
+    body, source = zone._get(shared_client(zone.s3), key, faults)
 
     first = body.read(3 * MIB)
     cut(body)
     rest = body.read()
 
     assert first + rest == data
-    assert body.resumes == 1 and len(notices) == 1
-    reason, attempt, wait = notices[0]
-    assert key in reason and attempt == 2 and wait > 0
+    assert body.resumes == 1 and len(notices) == 1 and faults.count == 1
+    notice = notices[0]
+    assert key in notice.request and notice.attempt == 2 and notice.wait_s > 0
     assert source.size == len(data)
     body.close()
 
@@ -57,7 +59,7 @@ def test_a_cut_connection_resumes_from_the_next_byte(stack, large_object) -> Non
 def test_an_object_replaced_before_the_resume_is_not_mixed_in(stack, large_object) -> None:
     key, _ = large_object
     zone = landing_zone(stack)
-    body, _ = zone._get(shared_client(zone.s3), key, None)
+    body, _ = zone._get(shared_client(zone.s3), key, zone.step_faults())
     body.read(MIB)
     stack.s3.client().put_object(Bucket=LANDING_ZONE_BUCKET, Key=key, Body=os.urandom(12 * MIB))
     cut(body)
@@ -75,7 +77,7 @@ def test_a_transfer_that_keeps_failing_ends_with_the_budget(stack, large_object)
     def unreachable(offset: int) -> Any:
         raise ConnectionRefusedError("S3 is down")
 
-    body = ResumableBody(answer["Body"], answer["ContentLength"], unreachable, budget_s=1.5)
+    body = ResumableBody(answer["Body"], answer["ContentLength"], unreachable, RetryBudget(1.5))
     body.read(MIB)
     cut(body)
 

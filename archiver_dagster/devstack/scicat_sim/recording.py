@@ -104,6 +104,7 @@ class Fault:
     status: int
     after_apply: bool = False  # the request takes effect, only its answer is replaced
     retry_after_s: int | None = None  # sent as a Retry-After header
+    stall_s: float = 0.0  # the answer comes this late (a client with a shorter timeout gives up)
 
 
 @dataclass

@@ -5,6 +5,7 @@ import logging
 import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -133,6 +134,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self.server.log.add(recorded)
         payload = json.dumps(response.payload).encode("utf-8")
+        if fault is not None and fault.stall_s > 0:
+            time.sleep(fault.stall_s)
         self.send_response(response.status)
         if fault is not None and fault.retry_after_s is not None:
             self.send_header("Retry-After", str(fault.retry_after_s))

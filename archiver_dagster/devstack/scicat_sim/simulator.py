@@ -123,15 +123,17 @@ class SciCatSimulator(StartStop):
         body_contains: str = "",
         after_apply: bool = False,
         retry_after_s: int | None = None,
+        stall_s: float = 0.0,
     ) -> None:
         """Makes the next `count` matching requests answer `status`.
 
         A request matches when its path contains `path_contains`, its method is `method` (any
         if None) and its body contains `body_contains`. With `after_apply` the request takes
         effect and only its answer is lost (as when a proxy times out after the backend
-        committed); `retry_after_s` adds a `Retry-After` header.
+        committed); `retry_after_s` adds a `Retry-After` header; `stall_s` delays the answer (a
+        hung backend: a client whose timeout is shorter sees a read timeout).
         """
-        fault = Fault(int(status), after_apply, retry_after_s)
+        fault = Fault(int(status), after_apply, retry_after_s, stall_s)
         self._faults.add(count, fault, path_contains, method, body_contains)
 
     def fail_for(

@@ -73,6 +73,8 @@ class FaultyProxy(StartStop):
         self._lock = threading.Lock()
         self._counts = ProxyCounts()
         self._refuse_until = 0.0
+        self._refuse_count = 0
+        self._refuse_method = b""
         self._reset_fraction = 0.0
         self._stopping = threading.Event()
         self._listener: socket.socket | None = None
@@ -95,6 +97,12 @@ class FaultyProxy(StartStop):
         with self._lock:
             self._refuse_until = time.monotonic() + seconds if seconds > 0 else 0.0
 
+    def refuse_next(self, count: int, method: str = "") -> None:
+        """Answers the next `count` requests with 503, only those of `method` if given."""
+        with self._lock:
+            self._refuse_count = count
+            self._refuse_method = method.encode()
+
     def reset_fraction(self, fraction: float) -> None:
         """Resets this fraction of the responses from now on, mid-transfer (0: none)."""
         with self._lock:
@@ -103,6 +111,7 @@ class FaultyProxy(StartStop):
     def clear(self) -> None:
         """Stops injecting faults."""
         self.refuse_for(0)
+        self.refuse_next(0)
         self.reset_fraction(0.0)
 
     def start(self) -> "FaultyProxy":
@@ -147,11 +156,16 @@ class FaultyProxy(StartStop):
         """Whether `stop()` was called: every connection ends."""
         return self._stopping.is_set()
 
-    def begin_request(self) -> tuple[bool, bool]:
+    def begin_request(self, request_line: bytes = b"") -> tuple[bool, bool]:
         """Counts a new request; returns (refuse it, reset its response)."""
         with self._lock:
             self._counts.requests += 1
             refuse = time.monotonic() < self._refuse_until
+            method = request_line.split(b" ", 1)[0]
+            wanted = not self._refuse_method or method == self._refuse_method
+            if not refuse and self._refuse_count > 0 and wanted:
+                self._refuse_count -= 1
+                refuse = True
             if refuse:
                 self._counts.refused_503 += 1
             doomed = not refuse and self._rng.random() < self._reset_fraction
@@ -216,7 +230,7 @@ class _Connection:
         if self.answering:
             self.answering = False
             self.request_line = data.split(b"\r\n", 1)[0]
-            refuse, self.doomed = self.proxy.begin_request()
+            refuse, self.doomed = self.proxy.begin_request(self.request_line)
             self.head, self.reset_at, self.sent = b"", None, 0
             if refuse:
                 self.refuse()
