@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo dev stack test lint format bench soak soak-short clean
+.PHONY: install demo dev stack test lint format bench soak soak-short soak-transient clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ soak: $(STAMP)
 
 soak-short: $(STAMP)
 	$(BIN)/python -m archiver_dagster.devstack.soak --short
+
+# Only transient faults: a 60 s SciCat outage and 5 % of S3 responses reset all along. Every
+# dataset with all its files should archive (`--faults none` gives the baseline).
+soak-transient: $(STAMP)
+	$(BIN)/python -m archiver_dagster.devstack.soak --faults transient
 
 clean:
 	rm -rf $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,7 @@ from archiver_dagster.devstack.soak.invariants import (
     Invariant,
     check_all,
 )
+from archiver_dagster.devstack.soak.report import outcomes
 
 ARCHIVED_PID = "20.500.11935/soak-archived"
 FAILED_PID = "soak-failed"
@@ -148,3 +149,21 @@ def test_orphans_on_the_lts_and_scratch_are_named(lts, scratch):
         f"scratch: folder archival/{PREFIX}/soak-failed",
     ]
     assert (orphans.checked, orphans.held) == (5, 1)
+
+
+def test_good_datasets_exclude_missing_files_and_killed_run_workers(lts):
+    third = SoakDataset(pid="soak-killed", shape="tiny", files=FILES)
+    seen = [
+        *truthful_end(lts),
+        DatasetSeen(
+            pid=third.pid, status="scheduleArchiveJobFailed", datablocks=[], landing_zone={}
+        ),
+    ]
+
+    counted = outcomes(seen, [*PLANS, third], {"job-1": "finishedWithDatasetErrors"})
+    without_killed = outcomes(seen, [*PLANS, third], {}, killed={third.pid})
+
+    assert (counted.good, counted.good_archived) == (2, 1)
+    assert counted.good_archived_share == 0.5
+    assert (without_killed.good, without_killed.good_archived) == (1, 1)
+    assert without_killed.good_archived_share == 1.0

@@ -8,9 +8,12 @@ from archiver_dagster.devstack.soak.datasets import SHAPES, plan_datasets, split
 from archiver_dagster.devstack.soak.fault_plan import (
     FULL_COUNTS,
     SHORT_COUNTS,
+    TRANSIENT_OUTAGE_S,
     FaultKind,
+    FaultProfile,
     lane_of,
     plan_faults,
+    plan_for,
 )
 from archiver_dagster.devstack.soak.session import enable_run_monitoring
 
@@ -41,6 +44,20 @@ def test_faults_of_one_lane_never_overlap():
         faults = [fault for fault in plan if lane_of(fault.kind) == lane]
         for first, second in itertools.pairwise(faults):
             assert first.at_s + first.duration_s <= second.at_s
+
+
+def test_the_transient_profile_is_one_long_outage_and_resets_all_along():
+    plan = plan_for(FaultProfile.TRANSIENT, 300.0, seed=3, counts=FULL_COUNTS)
+
+    resets, outage = sorted(plan, key=lambda fault: fault.kind != FaultKind.S3_RESET)
+    assert resets.kind is FaultKind.S3_RESET and resets.fraction == 0.05
+    assert (resets.at_s, resets.duration_s) == (0.0, 300.0)
+    assert outage.kind is FaultKind.SCICAT_OUTAGE and outage.duration_s == TRANSIENT_OUTAGE_S
+    assert outage.at_s >= 15.0 and outage.at_s + outage.duration_s <= 300.0
+    assert plan_for(FaultProfile.NONE, 300.0, seed=3, counts=FULL_COUNTS) == []
+    assert plan_for(FaultProfile.MIXED, 300.0, seed=3, counts=FULL_COUNTS) == plan_faults(
+        300.0, seed=3, counts=FULL_COUNTS
+    )
 
 
 def test_run_monitoring_is_added_once_and_read_by_dagster(tmp_path):

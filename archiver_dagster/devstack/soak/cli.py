@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from archiver_dagster.devstack.soak.fault_plan import FULL_COUNTS, SHORT_COUNTS
+from archiver_dagster.devstack.soak.fault_plan import FULL_COUNTS, SHORT_COUNTS, FaultProfile
 from archiver_dagster.devstack.soak.report import format_report
 from archiver_dagster.devstack.soak.session import Soak, SoakConfig
 
@@ -49,6 +49,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--timeout-s", type=float, help="longest wait for the jobs after that (900/600)"
     )
     parser.add_argument("--jobs-api", choices=("v3", "v4"), default="v3", help="SciCat jobs API")
+    parser.add_argument(
+        "--faults",
+        choices=[profile.value for profile in FaultProfile],
+        default=FaultProfile.MIXED.value,
+        help="mixed: every kind of fault (default); transient: a 60 s SciCat outage and 5 %% of "
+        "S3 responses reset; none: a baseline",
+    )
     parser.add_argument("--root", type=Path, default=REPOSITORY / ".devstack" / "soak")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
@@ -91,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         timeout_s=args.timeout_s,
         fault_counts=SHORT_COUNTS if args.short else FULL_COUNTS,
         jobs_api=args.jobs_api,
+        profile=FaultProfile(args.faults),
     )
     command = shlex.join(
         ["python", "-m", "archiver_dagster.devstack.soak", *(argv or sys.argv[1:])]

@@ -11,6 +11,14 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 
+class FaultProfile(StrEnum):
+    """Which faults a soak injects."""
+
+    MIXED = "mixed"  # every kind, in overlapping lanes (FULL_COUNTS, or each once when short)
+    TRANSIENT = "transient"  # a 60 s SciCat outage and 5 % of S3 responses reset throughout
+    NONE = "none"  # the baseline the others are compared with
+
+
 class FaultKind(StrEnum):
     """A kind of fault the soak injects."""
 
@@ -47,6 +55,8 @@ FULL_COUNTS: dict[FaultKind, int] = {
 }
 SHORT_COUNTS: dict[FaultKind, int] = dict.fromkeys(FaultKind, 1)
 FIRST_FAULT_S = 15.0  # the first runs start about 10 s after the first job
+TRANSIENT_OUTAGE_S = 60.0
+TRANSIENT_RESET_FRACTION = 0.05
 LAST_FAULT_TAIL_S = 25.0  # faults end this long before the period does (windows may go on)
 
 
@@ -56,6 +66,7 @@ class PlannedFault(BaseModel):
     kind: FaultKind
     at_s: float
     duration_s: float = 0.0
+    fraction: float | None = None  # of the responses reset (S3_RESET); None: the runner's own
 
 
 class FaultTally(BaseModel):
@@ -102,3 +113,38 @@ def plan_faults(
 def lane_of(kind: FaultKind) -> str:
     """The lane a kind of fault runs in."""
     return next(name for name, kinds in LANES.items() if kind in kinds)
+
+
+def plan_transient(
+    duration_s: float, seed: int, first_s: float = FIRST_FAULT_S
+) -> list[PlannedFault]:
+    """The transient profile: 5 % of S3 responses reset all along, and one SciCat outage.
+
+    The outage lasts `TRANSIENT_OUTAGE_S` and starts within the first third of the room left.
+    """
+    rng = random.Random(seed)
+    room = max(duration_s - first_s - TRANSIENT_OUTAGE_S, 0.0)
+    return [
+        PlannedFault(
+            kind=FaultKind.S3_RESET,
+            at_s=0.0,
+            duration_s=duration_s,
+            fraction=TRANSIENT_RESET_FRACTION,
+        ),
+        PlannedFault(
+            kind=FaultKind.SCICAT_OUTAGE,
+            at_s=round(first_s + rng.uniform(0.0, room / 3), 1),
+            duration_s=TRANSIENT_OUTAGE_S,
+        ),
+    ]
+
+
+def plan_for(
+    profile: FaultProfile, duration_s: float, seed: int, counts: dict[FaultKind, int]
+) -> list[PlannedFault]:
+    """The faults of `profile` over a period of `duration_s`."""
+    if profile is FaultProfile.TRANSIENT:
+        return plan_transient(duration_s, seed)
+    if profile is FaultProfile.NONE:
+        return []
+    return plan_faults(duration_s, seed, counts)

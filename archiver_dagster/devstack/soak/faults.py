@@ -55,6 +55,7 @@ class FaultRunner:
         self._threads: list[threading.Thread] = []
         self._start = 0.0
         self.tallies = {kind: FaultTally(kind=kind) for kind in FaultKind}
+        self.killed_runs: list[str] = []
         for fault in plan:
             self.tallies[fault.kind].planned += 1
 
@@ -204,13 +205,14 @@ class FaultRunner:
 
     def _s3_resets(self, fault: PlannedFault) -> str:
         proxy = self.targets.proxy
+        fraction = RESET_FRACTION if fault.fraction is None else fault.fraction
         seconds, resets = self._proxy_window(
             fault,
             lambda counts: counts.resets,
-            lambda: proxy.reset_fraction(RESET_FRACTION),
+            lambda: proxy.reset_fraction(fraction),
             lambda: proxy.reset_fraction(0.0),
         )
-        return f"{resets} S3 connections reset mid-transfer in {seconds:.0f} s"
+        return f"{resets} S3 connections reset mid-transfer in {seconds:.0f} s ({fraction:.0%})"
 
     def _kill_run_worker(self, fault: PlannedFault) -> str:
         server = self.targets.services.code_server_pid
@@ -224,6 +226,8 @@ class FaultRunner:
                     run_id, pid = killed
                     self._count(fault.kind, hits=1)
                     self._note(fault.kind, f"run {run_id} (pid {pid})")
+                    with self._lock:
+                        self.killed_runs.append(run_id)
                     return f"SIGKILL to the worker of run {run_id} (pid {pid})"
                 if self._stop.wait(1.0):
                     break

@@ -37,8 +37,17 @@ class Outcomes(BaseModel):
     other: int = 0
     missing_files_as_user_error: int = 0
     missing_files_datasets: int = 0
+    # Good datasets: every file uploaded and the run worker never killed. A transient fault
+    # must not cost any of them (docs/operations.md, "Soak").
+    good: int = 0
+    good_archived: int = 0
     jobs: dict[str, int] = {}
     errors: dict[str, str] = {}  # pid -> state and message of each failed dataset
+
+    @property
+    def good_archived_share(self) -> float:
+        """Share of the good datasets that were archived (1.0 when there are none)."""
+        return self.good_archived / self.good if self.good else 1.0
 
 
 class SoakReport(BaseModel):
@@ -47,6 +56,7 @@ class SoakReport(BaseModel):
     command: str = ""
     commit: str = ""
     seed: int
+    profile: str = "mixed"
     datasets: int
     shapes: dict[str, int]
     with_missing_files: int
@@ -71,6 +81,7 @@ class SoakReport(BaseModel):
         """The report's figures known before anything ran."""
         return cls(
             seed=config.seed,
+            profile=config.profile.value,
             datasets=len(plans),
             shapes=dict(sorted(Counter(plan.shape for plan in plans).items())),
             with_missing_files=sum(1 for plan in plans if plan.missing),
@@ -85,10 +96,16 @@ class SoakReport(BaseModel):
         return bool(self.invariants) and all(invariant.holds for invariant in self.invariants)
 
 
-def outcomes(seen: list[DatasetSeen], plans: list[SoakDataset], jobs: dict[str, str]) -> Outcomes:
-    """Counts datasets by final state and jobs by status."""
+def outcomes(
+    seen: list[DatasetSeen],
+    plans: list[SoakDataset],
+    jobs: dict[str, str],
+    killed: set[str] | None = None,
+) -> Outcomes:
+    """Counts datasets by final state and jobs by status; `killed`: PIDs whose worker died."""
     states = Counter(dataset.status for dataset in seen)
     missing = {plan.pid for plan in plans if plan.missing}
+    good = [dataset for dataset in seen if dataset.pid not in missing | (killed or set())]
     return Outcomes(
         archived=states[ARCHIVED],
         user_error=states[USER_ERROR],
@@ -98,6 +115,8 @@ def outcomes(seen: list[DatasetSeen], plans: list[SoakDataset], jobs: dict[str, 
         missing_files_as_user_error=sum(
             1 for dataset in seen if dataset.pid in missing and dataset.status == USER_ERROR
         ),
+        good=len(good),
+        good_archived=sum(1 for dataset in good if dataset.status == ARCHIVED),
         jobs=dict(sorted(Counter(jobs.values()).items())),
         errors={
             dataset.pid: f"{dataset.status}: {dataset.error}"
@@ -136,12 +155,14 @@ def format_report(report: SoakReport) -> list[str]:
             if report.run_monitoring_added
             else ""
         ),
-        f"faults ({report.duration_s:.0f} s):",
+        f"faults ({report.profile}, {report.duration_s:.0f} s):",
         *(_fault_line(tally) for tally in report.faults),
         f"  S3 proxy: {report.proxy.requests} requests over {report.proxy.connections} connections",
         f"outcomes:    {out.archived} archived, {out.user_error} user error, "
         f"{out.system_error} system error, {out.other} other; datasets with a missing file "
         f"ending as user error: {out.missing_files_as_user_error} of {out.missing_files_datasets}",
+        f"good:        {out.good_archived} of {out.good} datasets with every file and no killed "
+        f"run worker archived ({out.good_archived_share:.0%})",
         *(
             f"  {pid}: {error[:ERROR_CHARS]}{'...' if len(error) > ERROR_CHARS else ''}"
             for pid, error in out.errors.items()

@@ -22,7 +22,7 @@ from archiver_dagster.devstack.soak.datasets import (
     split_into_jobs,
     submit_job,
 )
-from archiver_dagster.devstack.soak.fault_plan import FaultKind, plan_faults
+from archiver_dagster.devstack.soak.fault_plan import FaultKind, FaultProfile, plan_for
 from archiver_dagster.devstack.soak.faults import FaultRunner, FaultTargets
 from archiver_dagster.devstack.soak.invariants import FINAL_JOB_STATES, check_all
 from archiver_dagster.devstack.soak.lts_fill import FillableLts
@@ -31,6 +31,7 @@ from archiver_dagster.devstack.soak.report import SoakReport, outcomes
 from archiver_dagster.devstack.soak.s3_proxy import FaultyProxy
 from archiver_dagster.devstack.stack import SCICAT_PASSWORD, SCICAT_USER, LocalStack
 from archiver_dagster.pools import apply_pool_limits, configured_pool_limits
+from archiver_dagster.tags import PARTITION_TAG
 
 # A killed run worker must give its pool slots back (free_slots_after_run_end_seconds) and a run
 # stuck in STARTING must fail; the soak wants both within seconds, not the production 30 s.
@@ -65,8 +66,9 @@ class SoakConfig:
     seed: int
     duration_s: float  # faults are injected during this many seconds after the first job
     timeout_s: float  # longest wait for the jobs after the faults ended
-    fault_counts: dict[FaultKind, int]
+    fault_counts: dict[FaultKind, int]  # of the mixed profile
     jobs_api: str = "v3"
+    profile: FaultProfile = FaultProfile.MIXED
 
 
 def enable_run_monitoring(dagster_yaml: Path) -> bool:
@@ -98,6 +100,7 @@ class Soak:
         self.plans: list[SoakDataset] = plan_datasets(config.datasets, config.seed)
         self.report = SoakReport.start(config, self.plans)
         self.job_ids: list[str] = []
+        self.killed_pids: set[str] = set()  # datasets whose run worker a fault killed
         self._t0 = 0.0
 
     def run(self) -> SoakReport:
@@ -143,13 +146,13 @@ class Soak:
             self.report.invariants = check_all(
                 states, seen, self.plans, stack.lts_root, stack.scratch_root
             )
-            self.report.outcomes = outcomes(seen, self.plans, states)
+            self.report.outcomes = outcomes(seen, self.plans, states, self.killed_pids)
             self.report.checks_s = time.monotonic() - checks_started
 
     def _drive(self, stack: LocalStack, targets: FaultTargets) -> None:
         """Submits the jobs over time while the faults run, then waits for every job to end."""
         config = self.config
-        plan = plan_faults(config.duration_s, config.seed, config.fault_counts)
+        plan = plan_for(config.profile, config.duration_s, config.seed, config.fault_counts)
         runner = FaultRunner(targets, plan, config.seed, self.say)
         batches = split_into_jobs(self.plans, config.jobs)
         total = len(batches)
@@ -184,9 +187,16 @@ class Soak:
             self.report.faults = list(runner.tallies.values())
             self.report.drive_s = self._elapsed()
             self.report.runs = self._run_counts(targets.home)
+            self.killed_pids = self._partitions_of(targets.home, runner.killed_runs)
 
     def _elapsed(self) -> float:
         return time.monotonic() - self._t0
+
+    @staticmethod
+    def _partitions_of(home: Path, run_ids: list[str]) -> set[str]:
+        with open_instance(home) as instance:
+            runs = [instance.get_run_by_id(run_id) for run_id in run_ids]
+        return {run.tags[PARTITION_TAG] for run in runs if run and PARTITION_TAG in run.tags}
 
     @staticmethod
     def _run_counts(home: Path) -> str:
