@@ -15,12 +15,11 @@ from dagster_aws.s3 import S3Resource
 
 from archiver_dagster.archival.assets import archival_assets
 from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME, archive_dataset_job
-from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.automation.cleanup_sensor import dataset_cleanup_sensor
 from archiver_dagster.automation.intake_sensor import scicat_jobs_sensor
 from archiver_dagster.automation.status_sensor import scicat_job_status_sensor
-from archiver_dagster.io_manager import JsonManifestIOManagerFactory
+from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, JsonManifestIOManagerFactory
 from archiver_dagster.retrieval.assets import retrieval_assets
 from archiver_dagster.retrieval.jobs import retrieve_dataset_job
 from archiver_dagster.scicat.resource import SciCatResource

@@ -3,7 +3,7 @@
 origdatablocks -> datablocks -> lts_datablocks -> verified_datablocks.
 """
 
-from dagster import AssetExecutionContext, MetadataValue, Output, asset, graph_asset
+from dagster import AssetExecutionContext, AssetIn, MetadataValue, Output, asset, graph_asset
 
 from archiver_dagster.archival.inventory import check_landing_zone, source_files
 from archiver_dagster.archival.lts_ops import (
@@ -18,9 +18,7 @@ from archiver_dagster.archival.manifests import (
     OrigDatablocksManifest,
     VerifiedDatablocksManifest,
 )
-from archiver_dagster.archival.metadata import TRANSIENT_FAULTS_KEY, scicat_job_metadata
 from archiver_dagster.archival.pack_ops import (
-    MANIFEST_IO_MANAGER,
     pack_datablock,
     plan_datablock_packing,
     register_datablocks,
@@ -31,7 +29,10 @@ from archiver_dagster.archival.verify_ops import (
     settle_lts_copy,
     verify_lts_copy,
 )
+from archiver_dagster.archive_record.tar_checksums import DATABLOCKS_ASSET_KEY
 from archiver_dagster.errors import UserError, classified_failures
+from archiver_dagster.io_manager import MANIFEST_IO_MANAGER
+from archiver_dagster.metadata import TRANSIENT_FAULTS_KEY, scicat_job_metadata
 from archiver_dagster.partitions import InvalidPidError, datasets_partitions, validate_pid
 from archiver_dagster.scicat.models import ArchiveStatus
 from archiver_dagster.scicat.resource import SciCatResource
@@ -84,14 +85,24 @@ def origdatablocks(
     )
 
 
-@graph_asset(partitions_def=datasets_partitions, group_name=ARCHIVAL_GROUP, kinds={"tar", "scicat"})
+@graph_asset(
+    key=DATABLOCKS_ASSET_KEY,  # where later runs find the tar checksums it records
+    partitions_def=datasets_partitions,
+    group_name=ARCHIVAL_GROUP,
+    kinds={"tar", "scicat"},
+)
 def datablocks(origdatablocks: OrigDatablocksManifest) -> DatablocksManifest:
     """Tar files of at most the target size, packed in one pass and registered in SciCat."""
     packed = plan_datablock_packing(origdatablocks).map(pack_datablock)
     return register_datablocks(origdatablocks, packed.collect())
 
 
-@graph_asset(partitions_def=datasets_partitions, group_name=ARCHIVAL_GROUP, kinds={"lts"})
+@graph_asset(
+    partitions_def=datasets_partitions,
+    group_name=ARCHIVAL_GROUP,
+    ins={"datablocks": AssetIn(key=DATABLOCKS_ASSET_KEY)},
+    kinds={"lts"},
+)
 def lts_datablocks(datablocks: DatablocksManifest) -> LtsDatablocksManifest:
     """Copies of the datablocks on the LTS (pools `lts_free_space`, then `lts_write`)."""
     copies = fan_out_datablocks(datablocks).map(

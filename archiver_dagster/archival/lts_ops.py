@@ -12,9 +12,9 @@ from archiver_dagster.archival.manifests import (
     LtsCopy,
     LtsDatablocksManifest,
 )
-from archiver_dagster.archival.metadata import throughput
-from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
 from archiver_dagster.errors import classified_failures
+from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, mapping_key
+from archiver_dagster.metadata import throughput
 from archiver_dagster.storage.durable_copy import LtsError
 from archiver_dagster.storage.lts import LTSResource
 

@@ -2,8 +2,7 @@
 
 from pydantic import BaseModel, Field
 
-from archiver_dagster.packing.verify import ExpectedMember
-from archiver_dagster.storage.landing_zone import LandingZoneObject
+from archiver_dagster.archive_record.members import MemberManifest
 
 
 class SourceFile(BaseModel):
@@ -29,23 +28,6 @@ class OrigDatablocksManifest(BaseModel):
         default=False,
         description="SciCat says the dataset is on the archive disk: re-verify, do not re-pack.",
     )
-
-
-class MemberManifest(BaseModel):
-    """One file inside a datablock, with its checksum and the landing-zone object it came from."""
-
-    path: str
-    size: int
-    checksum: str
-    landing_zone: LandingZoneObject | None = Field(
-        default=None,
-        description="ETag and size of the landing-zone object packed, as its GET answered; "
-        "None for datablocks read from SciCat (already archived).",
-    )
-
-    def expected(self) -> ExpectedMember:
-        """What the verifier should find for this file in the tar."""
-        return ExpectedMember(path=self.path, size=self.size, checksum=self.checksum)
 
 
 class DatablockManifest(BaseModel):

@@ -8,23 +8,27 @@ from dagster import DynamicOut, DynamicOutput, MetadataValue, OpExecutionContext
 from pydantic import BaseModel
 
 from archiver_dagster.archival.file_attributes import file_entry
-from archiver_dagster.archival.history import CHECKSUMS_METADATA_KEY, recorded_tar_checksums
 from archiver_dagster.archival.manifests import (
     DatablockManifest,
     DatablocksManifest,
-    MemberManifest,
     OrigDatablocksManifest,
     SourceFile,
 )
-from archiver_dagster.archival.metadata import TRANSIENT_FAULTS_KEY, throughput
 from archiver_dagster.archival.registration import manifests_from_registered, register
 from archiver_dagster.archival.resources import PackingResource
+from archiver_dagster.archive_record.members import MemberManifest
+from archiver_dagster.archive_record.tar_checksums import (
+    recorded_tar_checksums,
+    tar_checksums_metadata,
+)
 from archiver_dagster.errors import (
     ArchiverSystemError,
     MissingFilesError,
     RegisteredChecksumError,
     classified_failures,
 )
+from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, mapping_key
+from archiver_dagster.metadata import TRANSIENT_FAULTS_KEY, throughput
 from archiver_dagster.packing.plan import FileEntry, plan_datablocks
 from archiver_dagster.packing.source_checksums import (
     RegisteredChecksum,
@@ -41,8 +45,6 @@ from archiver_dagster.storage.landing_zone import (
     RawObject,
 )
 
-MANIFEST_IO_MANAGER = "manifest_io_manager"
-
 
 class DatablockPlan(BaseModel):
     """The files of one datablock to pack, or a datablock that is already registered."""
@@ -50,11 +52,6 @@ class DatablockPlan(BaseModel):
     index: int
     files: list[SourceFile]
     existing: DatablockManifest | None = None
-
-
-def mapping_key(index: int) -> str:
-    """Dynamic mapping key of datablock `index` (never built from a PID or a file name)."""
-    return f"datablock_{index}"
 
 
 @op(out=DynamicOut(DatablockPlan))
@@ -224,9 +221,7 @@ def register_datablocks(
             TRANSIENT_FAULTS_KEY: faults,
             "files": sum(len(block.members) for block in blocks),
             "packed_bytes": MetadataValue.int(sum(block.packed_size for block in blocks)),
-            CHECKSUMS_METADATA_KEY: MetadataValue.json(
-                {block.archive_id: block.checksum for block in blocks}
-            ),
+            **tar_checksums_metadata({block.archive_id: block.checksum for block in blocks}),
             "scicat_ids": MetadataValue.json([block.scicat_id for block in blocks]),
             "already_archived": origdatablocks.already_archived,
             **throughput(sum(block.size for block in blocks), pack_seconds),

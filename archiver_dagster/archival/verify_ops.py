@@ -23,16 +23,16 @@ from archiver_dagster.archival.manifests import (
     VerifiedCopy,
     VerifiedDatablocksManifest,
 )
-from archiver_dagster.archival.metadata import TRANSIENT_FAULTS_KEY, throughput
-from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
-from archiver_dagster.archival.read_failures import lts_read_failures
 from archiver_dagster.archival.release import confirm_release, releasable
 from archiver_dagster.archival.resources import PackingResource
+from archiver_dagster.archive_record.read_retries import lts_read_failures
 from archiver_dagster.errors import (
     ArchiverSystemError,
     bounded_list,
     classified_failures,
 )
+from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, mapping_key
+from archiver_dagster.metadata import TRANSIENT_FAULTS_KEY, throughput
 from archiver_dagster.packing.verify import (
     verify_tar,
 )

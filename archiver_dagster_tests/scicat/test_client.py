@@ -13,8 +13,9 @@ from scicat_sdk_py.models import (
 )
 from scicat_sdk_py.models import DataFile as SdkDataFile
 
-from archiver_dagster.archival.manifests import DatablockManifest, MemberManifest, SourceFile
+from archiver_dagster.archival.manifests import DatablockManifest, SourceFile
 from archiver_dagster.archival.registration import datablock_dto
+from archiver_dagster.archive_record.members import MemberManifest
 from archiver_dagster.devstack.scicat_sim.recording import RecordedRequest
 from archiver_dagster.devstack.stack import SCICAT_PASSWORD, SCICAT_USER, LocalStack
 from archiver_dagster.errors import ErrorKind, UserError
