@@ -18,6 +18,7 @@ from archiver_dagster.archival.manifests import (
     OrigDatablocksManifest,
     VerifiedDatablocksManifest,
 )
+from archiver_dagster.archival.mode import ArchivalMode, archival_mode
 from archiver_dagster.archival.pack_ops import (
     pack_datablock,
     plan_datablock_packing,
@@ -34,7 +35,6 @@ from archiver_dagster.errors import UserError, classified_failures
 from archiver_dagster.io_manager import MANIFEST_IO_MANAGER
 from archiver_dagster.metadata import TRANSIENT_FAULTS_KEY, scicat_job_metadata
 from archiver_dagster.partitions import InvalidPidError, datasets_partitions, validate_pid
-from archiver_dagster.scicat.models import ArchiveStatus
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.storage.landing_zone import LandingZoneResource
 
@@ -64,21 +64,18 @@ def origdatablocks(
         dataset = client.get_dataset(pid)
         files = source_files(client.get_origdatablocks(pid))
         client.close()
-        status = dataset.datasetlifecycle.archive_status_message
-        already_archived = status == ArchiveStatus.DATASET_ON_ARCHIVE_DISK
-        if already_archived:
+        mode = archival_mode(dataset)  # the one place the path of the run is decided
+        if mode is ArchivalMode.REVERIFY:
             context.log.info(f"{pid} is already on the archive disk: its copies are re-verified")
         else:
             check_landing_zone(files, landing_zone.list_raw_files(pid))
     total = sum(file.size for file in files)
     return Output(
-        OrigDatablocksManifest(
-            pid=pid, files=files, total_bytes=total, already_archived=already_archived
-        ),
+        OrigDatablocksManifest(pid=pid, files=files, total_bytes=total, mode=mode),
         metadata={
             "files": len(files),
             "bytes": MetadataValue.int(total),
-            "already_archived": already_archived,
+            "already_archived": mode is ArchivalMode.REVERIFY,
             TRANSIENT_FAULTS_KEY: client.transient_faults,
             **scicat_job_metadata(context.run.tags),
         },

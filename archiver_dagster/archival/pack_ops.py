@@ -5,7 +5,7 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from dagster import DynamicOut, DynamicOutput, MetadataValue, OpExecutionContext, Out, Output, op
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from archiver_dagster.archival.file_attributes import file_entry
 from archiver_dagster.archival.manifests import (
@@ -14,6 +14,7 @@ from archiver_dagster.archival.manifests import (
     OrigDatablocksManifest,
     SourceFile,
 )
+from archiver_dagster.archival.mode import ArchivalMode
 from archiver_dagster.archival.registration import manifests_from_registered, register
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.archive_record.members import MemberManifest
@@ -47,11 +48,20 @@ from archiver_dagster.storage.landing_zone import (
 
 
 class DatablockPlan(BaseModel):
-    """The files of one datablock to pack, or a datablock that is already registered."""
+    """One datablock: the files to pack (ARCHIVE), or the datablock as registered (REVERIFY)."""
 
+    mode: ArchivalMode
     index: int
-    files: list[SourceFile]
-    existing: DatablockManifest | None = None
+    files: list[SourceFile] = Field(default_factory=list, description="ARCHIVE: what to pack.")
+    registered: DatablockManifest | None = Field(
+        default=None, description="REVERIFY: the datablock as SciCat registered it."
+    )
+
+    def registered_datablock(self) -> DatablockManifest:
+        """The datablock of a REVERIFY plan, as registered; raises `ValueError` otherwise."""
+        if self.registered is None:
+            raise ValueError(f"the plan of datablock {self.index} has no registered datablock")
+        return self.registered
 
 
 @op(out=DynamicOut(DatablockPlan))
@@ -66,18 +76,19 @@ def plan_datablock_packing(
     with classified_failures():
         layout = packing.layout(pid)
         client = scicat.run_client(context.log)
-        if origdatablocks.already_archived:
+        if origdatablocks.mode is ArchivalMode.REVERIFY:
             checksums = recorded_tar_checksums(context.instance, pid)
-            existing = [
+            registered = [
                 block.model_copy(update={"checksum": checksums.get(block.archive_id, "")})
                 for block in manifests_from_registered(layout, client.get_datablocks(pid))
             ]
-            if not existing:
+            if not registered:
                 raise ArchiverSystemError(
                     f"dataset {pid} is marked datasetOnArchiveDisk but has no datablocks"
                 )
             plans = [
-                DatablockPlan(index=block.index, files=[], existing=block) for block in existing
+                DatablockPlan(mode=ArchivalMode.REVERIFY, index=block.index, registered=block)
+                for block in registered
             ]
         else:
             client.update_lifecycle(
@@ -89,7 +100,11 @@ def plan_datablock_packing(
                 [file_entry(file) for file in origdatablocks.files], packing.target_size_bytes
             )
             plans = [
-                DatablockPlan(index=index, files=[by_path[entry.path] for entry in group])
+                DatablockPlan(
+                    mode=ArchivalMode.ARCHIVE,
+                    index=index,
+                    files=[by_path[entry.path] for entry in group],
+                )
                 for index, group in enumerate(groups)
             ]
         client.close()
@@ -120,8 +135,8 @@ def pack_datablock(
     packing: PackingResource,
 ) -> DatablockManifest:
     """Streams the datablock's files from the landing zone into a tar, hashing in the same pass."""
-    if plan.existing is not None:
-        return plan.existing
+    if plan.mode is ArchivalMode.REVERIFY:
+        return plan.registered_datablock()  # already on the LTS: nothing to pack
     pid = context.partition_key
     layout = packing.layout(pid)
     dest = packing.scratch_datablocks(pid) / layout.datablock_name(plan.index)
@@ -172,6 +187,7 @@ def pack_datablock(
         }
     )
     return DatablockManifest(
+        mode=ArchivalMode.ARCHIVE,
         index=plan.index,
         archive_id=layout.archive_id(plan.index),
         scratch_path=str(packed.path),
@@ -204,16 +220,14 @@ def register_datablocks(
     pid = context.partition_key
     blocks = sorted(packed, key=lambda block: block.index)
     faults = 0
-    if not origdatablocks.already_archived:
+    if origdatablocks.mode is ArchivalMode.ARCHIVE:
         with classified_failures():
             client = scicat.run_client(context.log)
             blocks = register(client, packing.layout(pid), blocks, origdatablocks.files)
             client.close()
             faults = client.transient_faults
     pack_seconds = sum(block.pack_seconds for block in blocks)
-    manifest = DatablocksManifest(
-        pid=pid, datablocks=blocks, already_archived=origdatablocks.already_archived
-    )
+    manifest = DatablocksManifest(pid=pid, datablocks=blocks, mode=origdatablocks.mode)
     return Output(
         manifest,
         metadata={
@@ -223,7 +237,7 @@ def register_datablocks(
             "packed_bytes": MetadataValue.int(sum(block.packed_size for block in blocks)),
             **tar_checksums_metadata({block.archive_id: block.checksum for block in blocks}),
             "scicat_ids": MetadataValue.json([block.scicat_id for block in blocks]),
-            "already_archived": origdatablocks.already_archived,
+            "already_archived": origdatablocks.mode is ArchivalMode.REVERIFY,
             **throughput(sum(block.size for block in blocks), pack_seconds),
         },
     )

@@ -3,6 +3,7 @@
 from collections.abc import Mapping, Sequence
 
 from archiver_dagster.archival.manifests import DatablockManifest, SourceFile
+from archiver_dagster.archival.mode import ArchivalMode
 from archiver_dagster.archive_record.members import registered_algorithm, registered_members
 from archiver_dagster.scicat.client import SciCatClient
 from archiver_dagster.scicat.models import CreateDatablock, Datablock, DataFile
@@ -72,6 +73,7 @@ def manifests_from_registered(
     )
     return [
         DatablockManifest(
+            mode=ArchivalMode.REVERIFY,
             index=index,
             archive_id=block.archive_id,
             size=block.size,
