@@ -38,7 +38,6 @@ from archiver_dagster.retrieval.manifests import (
 from archiver_dagster.retrieval.upload import MultipartSink, TeeReader
 from archiver_dagster.scicat.models import LifecycleUpdate, RetrieveStatus
 from archiver_dagster.scicat.resource import SciCatResource
-from archiver_dagster.storage.layout import DatasetLayout
 from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.storage.retrieval_bucket import (
     FINGERPRINT_KEY,
@@ -58,7 +57,7 @@ def plan_retrieval(
     """Marks the retrieval started and lists the dataset's registered datablocks."""
     pid = context.partition_key
     with classified_failures():
-        layout = DatasetLayout(lts.storage_prefix, pid)
+        layout = lts.layout(pid)
         client = scicat.run_client(context.log)
         client.get_dataset(pid)  # a user error if SciCat has no such dataset
         client.update_lifecycle(
