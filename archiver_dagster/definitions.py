@@ -15,17 +15,17 @@ from dagster_aws.s3 import S3Resource
 
 from archiver_dagster.archival.assets import archival_assets
 from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME, archive_dataset_job
-from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.automation.cleanup_sensor import dataset_cleanup_sensor
 from archiver_dagster.automation.intake_sensor import scicat_jobs_sensor
 from archiver_dagster.automation.status_sensor import scicat_job_status_sensor
-from archiver_dagster.io_manager import JsonManifestIOManagerFactory
+from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, JsonManifestIOManagerFactory
 from archiver_dagster.retrieval.assets import retrieval_assets
 from archiver_dagster.retrieval.jobs import retrieve_dataset_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.settings import definition_time_setting, env_int_setting, env_setting
 from archiver_dagster.storage.landing_zone import LandingZoneResource
+from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 
@@ -46,7 +46,8 @@ EXECUTORS: dict[str, ExecutorDefinition] = {
 
 def build_resources() -> dict[str, object]:
     """The resources, wired to the environment variables named in `.env.example`."""
-    prefix = env_setting("ARCHIVER_STORAGE_PREFIX")
+    # One storage prefix for the landing zone, the LTS and scratch, as one S3 for both buckets.
+    dataset_layout = DatasetLayoutResource(storage_prefix=env_setting("ARCHIVER_STORAGE_PREFIX"))
     s3 = S3Resource(
         endpoint_url=env_setting("S3_ENDPOINT"),
         region_name=env_setting("S3_REGION"),
@@ -68,13 +69,13 @@ def build_resources() -> dict[str, object]:
         "landing_zone": LandingZoneResource(
             s3=s3,
             bucket=env_setting("S3_LANDINGZONE_BUCKET"),
-            storage_prefix=prefix,
+            dataset_layout=dataset_layout,
             download_concurrency=env_int_setting("ARCHIVER_DOWNLOAD_CONCURRENCY"),
             transient_fault_budget_s=env_int_setting("ARCHIVER_TRANSIENT_FAULT_BUDGET_S"),
         ),
         "lts": LTSResource(
             storage_root=env_setting("LTS_STORAGE_ROOT"),
-            storage_prefix=prefix,
+            dataset_layout=dataset_layout,
             free_space_percentage=env_setting("LTS_FREE_SPACE_PERCENTAGE"),
             free_space_timeout_s=env_int_setting("ARCHIVER_LTS_FREE_SPACE_TIMEOUT_S"),
             file_timeout_s=env_int_setting("ARCHIVER_LTS_FILE_TIMEOUT_S"),
@@ -83,7 +84,7 @@ def build_resources() -> dict[str, object]:
         ),
         "packing": PackingResource(
             scratch_folder=env_setting("ARCHIVER_SCRATCH_FOLDER"),
-            storage_prefix=prefix,
+            dataset_layout=dataset_layout,
             target_size_gb=env_setting("ARCHIVER_TARGET_SIZE_GB"),
             checksum_algorithm=env_setting("ARCHIVER_CHECKSUM_ALG"),
         ),

@@ -2,7 +2,9 @@
 
 Dagster's default filesystem IO manager turns a `/` in a partition key into sub-folders, so the
 value of PID `p` would be destroyed by PID `p/q`, and a long key would exceed a file name's 255
-bytes. `local_name` encodes the key whole, bounded and readable, one name per key.
+bytes. `local_name` encodes the key whole, bounded and readable, one name per key. The outputs
+fanned out per datablock stay with Dagster's default IO manager, under mapping keys that never
+contain a PID (`mapping_key`).
 """
 
 from pathlib import Path
@@ -18,6 +20,14 @@ from dagster import (
 from pydantic import BaseModel, Field, TypeAdapter
 
 from archiver_dagster.storage.local_names import local_name
+
+# Resource key of the manifests' IO manager, named by the assets that store their values with it.
+MANIFEST_IO_MANAGER = "manifest_io_manager"
+
+
+def mapping_key(index: int) -> str:
+    """Dynamic mapping key of datablock `index` (never built from a PID or a file name)."""
+    return f"datablock_{index}"
 
 
 class JsonManifestIOManager(IOManager):

@@ -163,6 +163,14 @@ def parse_setting(name: str, value: str) -> object:
         raise ConfigurationError(f"{name}={shown}: {error}") from None
 
 
+def documented_default(name: str) -> str:
+    """The default of an optional variable, for the resource field it configures."""
+    default = SETTINGS_BY_NAME[name].default
+    if default is None:
+        raise KeyError(f"{name} is required: it has no default")
+    return default
+
+
 def env_setting(name: str) -> str:
     """Wires a resource field to `name`: an `EnvVar` when set, else the documented default.
 

@@ -20,6 +20,7 @@ from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.retrieval.assets import retrieved_datablocks
 from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.tags import CLEANED_UP_TAG
 
@@ -144,6 +145,7 @@ def lts(stack: LocalStack, cls: type[LTSResource] = LTSResource, **fields: objec
     """The stack's LTS with short waits and no free-space margin; `fields` override."""
     settings = {
         "storage_root": str(stack.lts_root),
+        "dataset_layout": DatasetLayoutResource(),
         "free_space_percentage": "0",
         "file_timeout_s": 1,
         "read_retry_delay_s": 1,

@@ -3,7 +3,7 @@
 origdatablocks -> datablocks -> lts_datablocks -> verified_datablocks.
 """
 
-from dagster import AssetExecutionContext, MetadataValue, Output, asset, graph_asset
+from dagster import AssetExecutionContext, AssetIn, MetadataValue, Output, asset, graph_asset
 
 from archiver_dagster.archival.inventory import check_landing_zone, source_files
 from archiver_dagster.archival.lts_ops import (
@@ -18,13 +18,8 @@ from archiver_dagster.archival.manifests import (
     OrigDatablocksManifest,
     VerifiedDatablocksManifest,
 )
-from archiver_dagster.archival.metadata import (
-    S3_TRANSIENT_FAULTS_KEY,
-    TRANSIENT_FAULTS_KEY,
-    scicat_job_metadata,
-)
+from archiver_dagster.archival.mode import ArchivalMode, archival_mode
 from archiver_dagster.archival.pack_ops import (
-    MANIFEST_IO_MANAGER,
     pack_datablock,
     plan_datablock_packing,
     register_datablocks,
@@ -35,9 +30,15 @@ from archiver_dagster.archival.verify_ops import (
     settle_lts_copy,
     verify_lts_copy,
 )
+from archiver_dagster.archive_record.tar_checksums import DATABLOCKS_ASSET_KEY
 from archiver_dagster.errors import UserError, classified_failures
+from archiver_dagster.io_manager import MANIFEST_IO_MANAGER
+from archiver_dagster.metadata import (
+    S3_TRANSIENT_FAULTS_KEY,
+    TRANSIENT_FAULTS_KEY,
+    scicat_job_metadata,
+)
 from archiver_dagster.partitions import InvalidPidError, datasets_partitions, validate_pid
-from archiver_dagster.scicat.models import ArchiveStatus
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.storage.landing_zone import LandingZoneResource
 from archiver_dagster.transient import logged_faults
@@ -69,22 +70,19 @@ def origdatablocks(
         dataset = client.get_dataset(pid)
         files = source_files(client.get_origdatablocks(pid))
         client.close()
-        status = dataset.datasetlifecycle.archive_status_message
-        already_archived = status == ArchiveStatus.DATASET_ON_ARCHIVE_DISK
-        if already_archived:
+        mode = archival_mode(dataset)  # the one place the path of the run is decided
+        if mode is ArchivalMode.REVERIFY:
             context.log.info(f"{pid} is already on the archive disk: its copies are re-verified")
         else:
             listed = landing_zone.list_raw_files(pid, s3_faults)
             check_landing_zone(files, listed)
     total = sum(file.size for file in files)
     return Output(
-        OrigDatablocksManifest(
-            pid=pid, files=files, total_bytes=total, already_archived=already_archived
-        ),
+        OrigDatablocksManifest(pid=pid, files=files, total_bytes=total, mode=mode),
         metadata={
             "files": len(files),
             "bytes": MetadataValue.int(total),
-            "already_archived": already_archived,
+            "already_archived": mode is ArchivalMode.REVERIFY,
             TRANSIENT_FAULTS_KEY: client.transient_faults,
             S3_TRANSIENT_FAULTS_KEY: s3_faults.count,
             **scicat_job_metadata(context.run.tags),
@@ -92,14 +90,24 @@ def origdatablocks(
     )
 
 
-@graph_asset(partitions_def=datasets_partitions, group_name=ARCHIVAL_GROUP, kinds={"tar", "scicat"})
+@graph_asset(
+    key=DATABLOCKS_ASSET_KEY,  # where later runs find the tar checksums it records
+    partitions_def=datasets_partitions,
+    group_name=ARCHIVAL_GROUP,
+    kinds={"tar", "scicat"},
+)
 def datablocks(origdatablocks: OrigDatablocksManifest) -> DatablocksManifest:
     """Tar files of at most the target size, packed in one pass and registered in SciCat."""
     packed = plan_datablock_packing(origdatablocks).map(pack_datablock)
     return register_datablocks(origdatablocks, packed.collect())
 
 
-@graph_asset(partitions_def=datasets_partitions, group_name=ARCHIVAL_GROUP, kinds={"lts"})
+@graph_asset(
+    partitions_def=datasets_partitions,
+    group_name=ARCHIVAL_GROUP,
+    ins={"datablocks": AssetIn(key=DATABLOCKS_ASSET_KEY)},
+    kinds={"lts"},
+)
 def lts_datablocks(datablocks: DatablocksManifest) -> LtsDatablocksManifest:
     """Copies of the datablocks on the LTS (pools `lts_free_space`, then `lts_write`)."""
     copies = fan_out_datablocks(datablocks).map(

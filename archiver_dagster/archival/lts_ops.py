@@ -12,9 +12,10 @@ from archiver_dagster.archival.manifests import (
     LtsCopy,
     LtsDatablocksManifest,
 )
-from archiver_dagster.archival.metadata import throughput
-from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
+from archiver_dagster.archival.mode import ArchivalMode
 from archiver_dagster.errors import classified_failures
+from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, mapping_key
+from archiver_dagster.metadata import throughput
 from archiver_dagster.storage.durable_copy import LtsError
 from archiver_dagster.storage.lts import LTSResource
 
@@ -24,7 +25,7 @@ def fan_out_datablocks(
     context: OpExecutionContext, datablocks: DatablocksManifest, lts: LTSResource
 ) -> Iterator[DynamicOutput[DatablockManifest]]:
     """Emits one output per datablock; first removes LTS leftovers of earlier attempts."""
-    if not datablocks.already_archived:
+    if datablocks.mode is ArchivalMode.ARCHIVE:
         keep = {Path(block.archive_id).name for block in datablocks.datablocks}
         with classified_failures():
             removed = lts.remove_stale(context.partition_key, keep)
@@ -45,8 +46,8 @@ def wait_for_lts_space(
     above the margin fails at once (a system error), releasing any reservation it held,
     instead of holding the pool's slot until the free-space timeout.
     """
-    if datablock.scratch_path is None:
-        return datablock  # already on the LTS
+    if datablock.mode is ArchivalMode.REVERIFY:
+        return datablock  # already on the LTS: nothing to reserve
     with classified_failures():
         waited, reserved = lts.reserve_room(datablock.archive_id, datablock.packed_size)
     if not reserved:
@@ -65,12 +66,12 @@ def copy_to_lts(
     """Copies the tar to the LTS with the kernel's copy and flushes it to stable storage."""
     started = time.monotonic()
     with classified_failures():
-        if datablock.scratch_path is None:
+        if datablock.mode is ArchivalMode.REVERIFY:  # already on the LTS: nothing to copy
             path = lts.path_of(datablock.archive_id)
             if not path.is_file() or path.stat().st_size != datablock.packed_size:
                 raise LtsError(f"{path} is missing or not {datablock.packed_size} bytes")
-            return LtsCopy(datablock=datablock, lts_path=str(path), stored_at=0.0)
-        path = lts.store(Path(datablock.scratch_path), datablock.archive_id)
+            return LtsCopy(datablock=datablock, lts_path=str(path), stored_at=path.stat().st_mtime)
+        path = lts.store(datablock.scratch_file(), datablock.archive_id)
     seconds = time.monotonic() - started
     context.add_output_metadata(
         {"lts_path": MetadataValue.path(str(path)), **throughput(datablock.packed_size, seconds)}

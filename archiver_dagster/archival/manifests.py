@@ -1,9 +1,11 @@
 """The small JSON values the archival assets pass on: what was found, packed, copied, checked."""
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field
 
-from archiver_dagster.packing.verify import ExpectedMember
-from archiver_dagster.storage.landing_zone import LandingZoneObject
+from archiver_dagster.archival.mode import ArchivalMode
+from archiver_dagster.archive_record.members import MemberManifest
 
 
 class SourceFile(BaseModel):
@@ -25,35 +27,19 @@ class OrigDatablocksManifest(BaseModel):
     pid: str
     files: list[SourceFile]
     total_bytes: int
-    already_archived: bool = Field(
-        default=False,
-        description="SciCat says the dataset is on the archive disk: re-verify, do not re-pack.",
-    )
-
-
-class MemberManifest(BaseModel):
-    """One file inside a datablock, with its checksum and the landing-zone object it came from."""
-
-    path: str
-    size: int
-    checksum: str
-    landing_zone: LandingZoneObject | None = Field(
-        default=None,
-        description="ETag and size of the landing-zone object packed, as its GET answered; "
-        "None for datablocks read from SciCat (already archived).",
-    )
-
-    def expected(self) -> ExpectedMember:
-        """What the verifier should find for this file in the tar."""
-        return ExpectedMember(path=self.path, size=self.size, checksum=self.checksum)
+    mode: ArchivalMode = Field(description="Archive the files, or re-verify the archive.")
 
 
 class DatablockManifest(BaseModel):
     """One datablock (tar): where it is, what it holds, its SciCat registration."""
 
+    mode: ArchivalMode = Field(
+        description="ARCHIVE: packed by this run, on scratch; REVERIFY: registered before, "
+        "on the LTS only."
+    )
     index: int
     archive_id: str
-    scratch_path: str | None = None
+    scratch_path: str | None = Field(default=None, description="The tar on scratch (ARCHIVE).")
     size: int
     packed_size: int
     checksum: str
@@ -62,13 +48,21 @@ class DatablockManifest(BaseModel):
     scicat_id: str | None = None
     pack_seconds: float = 0.0
 
+    def scratch_file(self) -> Path:
+        """The tar this run packed on scratch; raises `ValueError` for a registered datablock."""
+        if self.scratch_path is None:
+            raise ValueError(
+                f"{self.archive_id} was not packed by this run: it has no scratch file"
+            )
+        return Path(self.scratch_path)
+
 
 class DatablocksManifest(BaseModel):
     """Value of `datablocks`: the dataset's tars, registered in SciCat."""
 
     pid: str
     datablocks: list[DatablockManifest]
-    already_archived: bool = False
+    mode: ArchivalMode = Field(description="Archive the files, or re-verify the archive.")
 
 
 class LtsCopy(BaseModel):
@@ -76,7 +70,9 @@ class LtsCopy(BaseModel):
 
     datablock: DatablockManifest
     lts_path: str
-    stored_at: float = Field(description="Epoch seconds when the copy was flushed.")
+    stored_at: float = Field(
+        description="Epoch seconds when the copy was flushed (REVERIFY: its modification time)."
+    )
     seconds: float = 0.0
     free_space_wait_seconds: float = 0.0
 

@@ -5,30 +5,31 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from dagster import DynamicOut, DynamicOutput, MetadataValue, OpExecutionContext, Out, Output, op
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from archiver_dagster.archival.file_attributes import file_entry
-from archiver_dagster.archival.history import CHECKSUMS_METADATA_KEY, recorded_tar_checksums
 from archiver_dagster.archival.manifests import (
     DatablockManifest,
     DatablocksManifest,
-    MemberManifest,
     OrigDatablocksManifest,
     SourceFile,
 )
-from archiver_dagster.archival.metadata import (
-    S3_TRANSIENT_FAULTS_KEY,
-    TRANSIENT_FAULTS_KEY,
-    throughput,
-)
+from archiver_dagster.archival.mode import ArchivalMode
 from archiver_dagster.archival.registration import manifests_from_registered, register
 from archiver_dagster.archival.resources import PackingResource
+from archiver_dagster.archive_record.members import MemberManifest
+from archiver_dagster.archive_record.tar_checksums import (
+    recorded_tar_checksums,
+    tar_checksums_metadata,
+)
 from archiver_dagster.errors import (
     ArchiverSystemError,
     MissingFilesError,
     RegisteredChecksumError,
     classified_failures,
 )
+from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, mapping_key
+from archiver_dagster.metadata import S3_TRANSIENT_FAULTS_KEY, TRANSIENT_FAULTS_KEY, throughput
 from archiver_dagster.packing.plan import FileEntry, plan_datablocks
 from archiver_dagster.packing.source_checksums import (
     RegisteredChecksum,
@@ -46,20 +47,22 @@ from archiver_dagster.storage.landing_zone import (
 )
 from archiver_dagster.transient import logged_faults
 
-MANIFEST_IO_MANAGER = "manifest_io_manager"
-
 
 class DatablockPlan(BaseModel):
-    """The files of one datablock to pack, or a datablock that is already registered."""
+    """One datablock: the files to pack (ARCHIVE), or the datablock as registered (REVERIFY)."""
 
+    mode: ArchivalMode
     index: int
-    files: list[SourceFile]
-    existing: DatablockManifest | None = None
+    files: list[SourceFile] = Field(default_factory=list, description="ARCHIVE: what to pack.")
+    registered: DatablockManifest | None = Field(
+        default=None, description="REVERIFY: the datablock as SciCat registered it."
+    )
 
-
-def mapping_key(index: int) -> str:
-    """Dynamic mapping key of datablock `index` (never built from a PID or a file name)."""
-    return f"datablock_{index}"
+    def registered_datablock(self) -> DatablockManifest:
+        """The datablock of a REVERIFY plan, as registered; raises `ValueError` otherwise."""
+        if self.registered is None:
+            raise ValueError(f"the plan of datablock {self.index} has no registered datablock")
+        return self.registered
 
 
 @op(out=DynamicOut(DatablockPlan))
@@ -74,18 +77,19 @@ def plan_datablock_packing(
     with classified_failures():
         layout = packing.layout(pid)
         client = scicat.run_client(context.log)
-        if origdatablocks.already_archived:
+        if origdatablocks.mode is ArchivalMode.REVERIFY:
             checksums = recorded_tar_checksums(context.instance, pid)
-            existing = [
+            registered = [
                 block.model_copy(update={"checksum": checksums.get(block.archive_id, "")})
                 for block in manifests_from_registered(layout, client.get_datablocks(pid))
             ]
-            if not existing:
+            if not registered:
                 raise ArchiverSystemError(
                     f"dataset {pid} is marked datasetOnArchiveDisk but has no datablocks"
                 )
             plans = [
-                DatablockPlan(index=block.index, files=[], existing=block) for block in existing
+                DatablockPlan(mode=ArchivalMode.REVERIFY, index=block.index, registered=block)
+                for block in registered
             ]
         else:
             client.update_lifecycle(
@@ -97,7 +101,11 @@ def plan_datablock_packing(
                 [file_entry(file) for file in origdatablocks.files], packing.target_size_bytes
             )
             plans = [
-                DatablockPlan(index=index, files=[by_path[entry.path] for entry in group])
+                DatablockPlan(
+                    mode=ArchivalMode.ARCHIVE,
+                    index=index,
+                    files=[by_path[entry.path] for entry in group],
+                )
                 for index, group in enumerate(groups)
             ]
         client.close()
@@ -132,8 +140,8 @@ def pack_datablock(
     packing: PackingResource,
 ) -> DatablockManifest:
     """Streams the datablock's files from the landing zone into a tar, hashing in the same pass."""
-    if plan.existing is not None:
-        return plan.existing
+    if plan.mode is ArchivalMode.REVERIFY:
+        return plan.registered_datablock()  # already on the LTS: nothing to pack
     pid = context.partition_key
     layout = packing.layout(pid)
     dest = packing.scratch_datablocks(pid) / layout.datablock_name(plan.index)
@@ -179,6 +187,7 @@ def pack_datablock(
         }
     )
     return DatablockManifest(
+        mode=ArchivalMode.ARCHIVE,
         index=plan.index,
         archive_id=layout.archive_id(plan.index),
         scratch_path=str(packed.path),
@@ -211,16 +220,14 @@ def register_datablocks(
     pid = context.partition_key
     blocks = sorted(packed, key=lambda block: block.index)
     faults = 0
-    if not origdatablocks.already_archived:
+    if origdatablocks.mode is ArchivalMode.ARCHIVE:
         with classified_failures():
             client = scicat.run_client(context.log)
             blocks = register(client, packing.layout(pid), blocks, origdatablocks.files)
             client.close()
             faults = client.transient_faults
     pack_seconds = sum(block.pack_seconds for block in blocks)
-    manifest = DatablocksManifest(
-        pid=pid, datablocks=blocks, already_archived=origdatablocks.already_archived
-    )
+    manifest = DatablocksManifest(pid=pid, datablocks=blocks, mode=origdatablocks.mode)
     return Output(
         manifest,
         metadata={
@@ -228,11 +235,9 @@ def register_datablocks(
             TRANSIENT_FAULTS_KEY: faults,
             "files": sum(len(block.members) for block in blocks),
             "packed_bytes": MetadataValue.int(sum(block.packed_size for block in blocks)),
-            CHECKSUMS_METADATA_KEY: MetadataValue.json(
-                {block.archive_id: block.checksum for block in blocks}
-            ),
+            **tar_checksums_metadata({block.archive_id: block.checksum for block in blocks}),
             "scicat_ids": MetadataValue.json([block.scicat_id for block in blocks]),
-            "already_archived": origdatablocks.already_archived,
+            "already_archived": origdatablocks.mode is ArchivalMode.REVERIFY,
             **throughput(sum(block.size for block in blocks), pack_seconds),
         },
     )

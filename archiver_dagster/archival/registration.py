@@ -2,7 +2,9 @@
 
 from collections.abc import Mapping, Sequence
 
-from archiver_dagster.archival.manifests import DatablockManifest, MemberManifest, SourceFile
+from archiver_dagster.archival.manifests import DatablockManifest, SourceFile
+from archiver_dagster.archival.mode import ArchivalMode
+from archiver_dagster.archive_record.members import registered_algorithm, registered_members
 from archiver_dagster.scicat.client import SciCatClient
 from archiver_dagster.scicat.models import CreateDatablock, Datablock, DataFile
 from archiver_dagster.storage.layout import DatasetLayout
@@ -71,16 +73,14 @@ def manifests_from_registered(
     )
     return [
         DatablockManifest(
+            mode=ArchivalMode.REVERIFY,
             index=index,
             archive_id=block.archive_id,
             size=block.size,
             packed_size=block.packed_size,
             checksum="",  # the tar checksum is not part of SciCat's DTO; members are
-            algorithm=block.chk_alg or "md5",
-            members=[
-                MemberManifest(path=file.path, size=file.size, checksum=file.chk or "")
-                for file in block.data_file_list
-            ],
+            algorithm=registered_algorithm(block),
+            members=registered_members(block),
             scicat_id=block.id,
         )
         for index, block in enumerate(owned)

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from archiver_dagster.settings import parse_setting
 from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 
 GIGABYTE = 1_000_000_000
 
@@ -16,7 +17,10 @@ class PackingResource(ConfigurableResource):
     """How datablocks are built (`ARCHIVER_*` variables)."""
 
     scratch_folder: str = Field(description="Local folder for tars (ARCHIVER_SCRATCH_FOLDER).")
-    storage_prefix: str = Field(default="openem-network", description="ARCHIVER_STORAGE_PREFIX.")
+    dataset_layout: DatasetLayoutResource = Field(
+        description="Where each dataset's scratch folder is: the storage prefix, shared with "
+        "the landing zone and the LTS."
+    )
     target_size_gb: str = Field(
         default="200", description="Max unpacked GB per datablock (ARCHIVER_TARGET_SIZE_GB)."
     )
@@ -43,7 +47,7 @@ class PackingResource(ConfigurableResource):
 
     def layout(self, pid: str) -> DatasetLayout:
         """The dataset's layout under the storage prefix (validates the PID)."""
-        return DatasetLayout(self.storage_prefix, pid)
+        return self.dataset_layout.of(pid)
 
     def scratch_datablocks(self, pid: str) -> Path:
         """Folder where the dataset's tars are written."""

@@ -23,20 +23,17 @@ from archiver_dagster.archival.manifests import (
     VerifiedCopy,
     VerifiedDatablocksManifest,
 )
-from archiver_dagster.archival.metadata import (
-    S3_TRANSIENT_FAULTS_KEY,
-    TRANSIENT_FAULTS_KEY,
-    throughput,
-)
-from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
-from archiver_dagster.archival.read_failures import lts_read_failures
+from archiver_dagster.archival.mode import ArchivalMode
 from archiver_dagster.archival.release import confirm_release, releasable
 from archiver_dagster.archival.resources import PackingResource
+from archiver_dagster.archive_record.read_retries import lts_read_failures
 from archiver_dagster.errors import (
     ArchiverSystemError,
     bounded_list,
     classified_failures,
 )
+from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, mapping_key
+from archiver_dagster.metadata import S3_TRANSIENT_FAULTS_KEY, TRANSIENT_FAULTS_KEY, throughput
 from archiver_dagster.packing.verify import (
     verify_tar,
 )
@@ -59,8 +56,10 @@ def fan_out_lts_copies(
 @op
 def settle_lts_copy(context: OpExecutionContext, copy: LtsCopy, lts: LTSResource) -> LtsCopy:
     """Waits what is left of the LTS settle time since the copy was flushed, holding no pool."""
+    if copy.datablock.mode is ArchivalMode.REVERIFY:
+        return copy  # flushed by an earlier run, long settled
     remaining = copy.stored_at + lts.wait_before_verify_s - time.time()
-    if copy.stored_at and remaining > 0:
+    if remaining > 0:
         context.log.info(f"waiting {remaining:.0f} s before reading {copy.lts_path} back")
         time.sleep(remaining)
     return copy
@@ -137,7 +136,7 @@ def finalize_archival(
         members = [
             member
             for copy in copies
-            if copy.datablock.scratch_path is not None
+            if copy.datablock.mode is ArchivalMode.ARCHIVE
             for member in copy.datablock.members
         ]
         s3_faults = logged_faults(landing_zone.transient_fault_budget_s, context.log)

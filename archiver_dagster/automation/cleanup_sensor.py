@@ -135,7 +135,7 @@ class Cleaner:
             message,
             self.client(),
             self.retrieval_bucket,
-            self.lts.storage_prefix,
+            self.lts.dataset_layout,
         )
 
 

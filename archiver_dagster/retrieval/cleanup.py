@@ -9,7 +9,7 @@ from archiver_dagster.errors import ErrorKind, return_message
 from archiver_dagster.partitions import InvalidPidError, validate_retrievable_pid
 from archiver_dagster.scicat.client import DatasetNotFoundError, SciCatClient
 from archiver_dagster.scicat.models import LifecycleUpdate, RetrieveStatus
-from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 
 
@@ -30,12 +30,12 @@ def clean_up_failed_retrieval(
     message: str,
     client: SciCatClient,
     bucket: RetrievalBucketResource,
-    storage_prefix: str,
+    dataset_layout: DatasetLayoutResource,
 ) -> RetrievalCleanupReport:
     """Sets `retrieveStatusMessage: datasetRetrievalFailed` and removes the run's uploads."""
     report = RetrievalCleanupReport(pid=pid)
     try:
-        layout = DatasetLayout(storage_prefix, validate_retrievable_pid(pid))
+        layout = dataset_layout.of(validate_retrievable_pid(pid))
     except InvalidPidError as error:
         report.notes.append(f"invalid PID, nothing to clean: {error}")
         return report

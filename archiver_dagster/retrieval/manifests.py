@@ -4,7 +4,7 @@ import hashlib
 
 from pydantic import BaseModel
 
-from archiver_dagster.archival.manifests import MemberManifest
+from archiver_dagster.archive_record.members import MemberManifest
 
 
 class RetrievalItem(BaseModel):

@@ -18,15 +18,15 @@ from dagster import (
     op,
 )
 
-from archiver_dagster.archival.history import recorded_tar_checksums
-from archiver_dagster.archival.manifests import MemberManifest
-from archiver_dagster.archival.metadata import TRANSIENT_FAULTS_KEY, scicat_job_metadata, throughput
-from archiver_dagster.archival.pack_ops import MANIFEST_IO_MANAGER, mapping_key
-from archiver_dagster.archival.read_failures import lts_read_failures
+from archiver_dagster.archive_record.members import registered_algorithm, registered_members
+from archiver_dagster.archive_record.read_retries import lts_read_failures
+from archiver_dagster.archive_record.tar_checksums import recorded_tar_checksums
 from archiver_dagster.errors import (
     UserError,
     classified_failures,
 )
+from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, mapping_key
+from archiver_dagster.metadata import TRANSIENT_FAULTS_KEY, scicat_job_metadata, throughput
 from archiver_dagster.packing.verify import (
     TarDigest,
     verify_tar,
@@ -40,7 +40,6 @@ from archiver_dagster.retrieval.manifests import (
 from archiver_dagster.retrieval.upload import MultipartSink, TeeReader
 from archiver_dagster.scicat.models import LifecycleUpdate, RetrieveStatus
 from archiver_dagster.scicat.resource import SciCatResource
-from archiver_dagster.storage.layout import DatasetLayout
 from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.storage.retrieval_bucket import (
     FINGERPRINT_KEY,
@@ -60,7 +59,7 @@ def plan_retrieval(
     """Marks the retrieval started and lists the dataset's registered datablocks."""
     pid = context.partition_key
     with classified_failures():
-        layout = DatasetLayout(lts.storage_prefix, pid)
+        layout = lts.layout(pid)
         client = scicat.run_client(context.log)
         client.get_dataset(pid)  # a user error if SciCat has no such dataset
         client.update_lifecycle(
@@ -78,12 +77,9 @@ def plan_retrieval(
             index=index,
             archive_id=block.archive_id,
             packed_size=block.packed_size,
-            algorithm=block.chk_alg or "md5",
+            algorithm=registered_algorithm(block),
             tar_checksum=checksums.get(block.archive_id),
-            members=[
-                MemberManifest(path=file.path, size=file.size, checksum=file.chk or "")
-                for file in block.data_file_list
-            ],
+            members=registered_members(block),
         )
         yield DynamicOutput(item, mapping_key=mapping_key(index))
 

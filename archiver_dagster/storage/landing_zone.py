@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from archiver_dagster.errors import ArchiverSystemError
 from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.storage.resumable_get import ResumableBody
 from archiver_dagster.storage.s3_clients import shared_client
 from archiver_dagster.transient import (
@@ -65,8 +66,9 @@ class LandingZoneResource(ConfigurableResource):
 
     s3: S3Resource
     bucket: str = Field(description="Landing-zone bucket (S3_LANDINGZONE_BUCKET).")
-    storage_prefix: str = Field(
-        default="openem-network", description="Key prefix (ARCHIVER_STORAGE_PREFIX)."
+    dataset_layout: DatasetLayoutResource = Field(
+        description="Where each dataset's objects are: the storage prefix, shared with the LTS "
+        "and scratch."
     )
     download_concurrency: int = Field(
         default=8,
@@ -83,8 +85,8 @@ class LandingZoneResource(ConfigurableResource):
         return TransientFaults(self.transient_fault_budget_s)
 
     def layout(self, pid: str) -> DatasetLayout:
-        """The dataset's layout under this prefix (validates the PID)."""
-        return DatasetLayout(self.storage_prefix, pid)
+        """The dataset's layout under the storage prefix (validates the PID)."""
+        return self.dataset_layout.of(pid)
 
     def list_raw_files(self, pid: str, faults: TransientFaults | None = None) -> dict[str, int]:
         """Maps each of the dataset's files (path relative to `raw_files/`) to its size.

@@ -19,6 +19,7 @@ from archiver_dagster.storage.durable_copy import (
     partial_path,
 )
 from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.storage.lts_paths import resolve_datablock
 from archiver_dagster.storage.lts_space import ShareSpace, refuse_if_never_fits
 from archiver_dagster.storage.preallocate import allocated_bytes, preallocate
@@ -28,7 +29,10 @@ class LTSResource(ConfigurableResource):
     """The LTS share (`LTS_*` variables) and its waits."""
 
     storage_root: str = Field(description="Mount point of the LTS share (LTS_STORAGE_ROOT).")
-    storage_prefix: str = Field(default="openem-network", description="ARCHIVER_STORAGE_PREFIX.")
+    dataset_layout: DatasetLayoutResource = Field(
+        description="Where each dataset's datablocks are: the storage prefix, shared with the "
+        "landing zone and scratch."
+    )
     free_space_percentage: str = Field(
         default="20", description="Free space kept, in % (LTS_FREE_SPACE_PERCENTAGE)."
     )
@@ -61,9 +65,13 @@ class LTSResource(ConfigurableResource):
         """The LTS root folder."""
         return Path(self.storage_root)
 
+    def layout(self, pid: str) -> DatasetLayout:
+        """The dataset's layout under the storage prefix (validates the PID)."""
+        return self.dataset_layout.of(pid)
+
     def dataset_folder(self, pid: str) -> Path:
         """Absolute folder of the dataset's datablocks on the LTS."""
-        return self.root / DatasetLayout(self.storage_prefix, pid).datablocks_folder
+        return self.root / self.layout(pid).datablocks_folder
 
     def path_of(self, archive_id: str) -> Path:
         """Absolute LTS path of a datablock from its archiveId."""
@@ -163,7 +171,7 @@ class LTSResource(ConfigurableResource):
         Raises `ArchiveIdOutsideDatasetError` (not retried) when the archiveId, or the file it
         names once symbolic links are resolved, is outside; checked again at every attempt.
         """
-        layout = DatasetLayout(self.storage_prefix, pid)
+        layout = self.layout(pid)
         return self._open_when_readable(
             lambda: resolve_datablock(self.root, layout, archive_id), expected_size
         )
@@ -194,7 +202,7 @@ class LTSResource(ConfigurableResource):
         folder = self.dataset_folder(pid)
         if not folder.is_dir():
             return []
-        prefix = DatasetLayout(self.storage_prefix, pid).datablock_prefix
+        prefix = self.layout(pid).datablock_prefix
         return sorted(
             entry
             for entry in folder.iterdir()

@@ -1,5 +1,6 @@
 """Re-materializing a dataset that failed half-way, or succeeded, ends as a clean run does."""
 
+from archiver_dagster.archival.mode import ArchivalMode
 from archiver_dagster.devstack.seed import sample_files
 from archiver_dagster_tests.helpers import (
     CorruptingLTSResource,
@@ -80,6 +81,11 @@ def test_rerun_of_archived_dataset_reverifies_and_changes_nothing(
     assert archive_status(stack, pid) == "datasetOnArchiveDisk"
     verified = result.asset_materializations_for_node("verified_datablocks")
     assert verified and verified[-1].metadata["files"].value == 6
+    # Decided once, from SciCat, and carried by every value the ops passed on.
+    assert result.output_for_node("origdatablocks").mode is ArchivalMode.REVERIFY
+    assert result.output_for_node("datablocks").mode is ArchivalMode.REVERIFY
+    copies = result.output_for_node("lts_datablocks").copies
+    assert copies and {copy.datablock.mode for copy in copies} == {ArchivalMode.REVERIFY}
 
 
 def test_rerun_of_archived_dataset_with_corrupted_copy_fails_but_keeps_the_copy(

@@ -13,8 +13,10 @@ from scicat_sdk_py.models import (
 )
 from scicat_sdk_py.models import DataFile as SdkDataFile
 
-from archiver_dagster.archival.manifests import DatablockManifest, MemberManifest, SourceFile
+from archiver_dagster.archival.manifests import DatablockManifest, SourceFile
+from archiver_dagster.archival.mode import ArchivalMode
 from archiver_dagster.archival.registration import datablock_dto
+from archiver_dagster.archive_record.members import MemberManifest
 from archiver_dagster.devstack.scicat_sim.recording import RecordedRequest
 from archiver_dagster.devstack.stack import SCICAT_PASSWORD, SCICAT_USER, LocalStack
 from archiver_dagster.errors import ErrorKind, UserError
@@ -327,6 +329,7 @@ def test_datablock_body_is_an_sdk_create_datasetdatablock_dto(
         SourceFile(path="raw/b.bin", size=20, time=TIME),
     ]
     manifest = DatablockManifest(
+        mode=ArchivalMode.ARCHIVE,
         index=0,
         archive_id=layout.archive_id(0),
         size=30,

@@ -17,6 +17,7 @@ from archiver_dagster.storage.landing_zone import (
     LandingZoneError,
     LandingZoneResource,
 )
+from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.storage.s3_clients import shared_client
 from archiver_dagster_tests.helpers import wait_until
 
@@ -31,7 +32,11 @@ def landing_zone(stack: LocalStack, **fields: Any) -> LandingZoneResource:
         aws_secret_access_key=SECRET_ACCESS_KEY,
         region_name=REGION,
     )
-    settings: dict[str, Any] = {"bucket": LANDING_ZONE_BUCKET, "download_concurrency": 3}
+    settings: dict[str, Any] = {
+        "bucket": LANDING_ZONE_BUCKET,
+        "dataset_layout": DatasetLayoutResource(),
+        "download_concurrency": 3,
+    }
     return LandingZoneResource(s3=s3, **{**settings, **fields})
 
 
@@ -79,7 +84,8 @@ def test_list_raw_files_honours_the_storage_prefix(
 ) -> None:
     pid = unique_pid()
     put(stack, f"site-b/datasets/{pid}/raw_files/x.bin", b"1234")
-    assert landing_zone(stack, storage_prefix="site-b").list_raw_files(pid) == {"x.bin": 4}
+    site_b = DatasetLayoutResource(storage_prefix="site-b")
+    assert landing_zone(stack, dataset_layout=site_b).list_raw_files(pid) == {"x.bin": 4}
     assert landing_zone(stack).list_raw_files(pid) == {}
 
 

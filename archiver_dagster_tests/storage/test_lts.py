@@ -19,6 +19,7 @@ from archiver_dagster.storage import durable_copy as copy_module
 from archiver_dagster.storage import preallocate as preallocate_module
 from archiver_dagster.storage.durable_copy import PARTIAL_SUFFIX, LtsError, copy_file_durably
 from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.storage.writeback import start_writeback, write_back_and_evict
 from archiver_dagster_tests.helpers import failing_libc_call
@@ -28,7 +29,11 @@ PID = "20.500.12345/lts-test"
 
 
 def lts(root: Path, **fields: Any) -> LTSResource:
-    settings: dict[str, Any] = {"storage_root": str(root), "free_space_percentage": "0"}
+    settings: dict[str, Any] = {
+        "storage_root": str(root),
+        "dataset_layout": DatasetLayoutResource(),
+        "free_space_percentage": "0",
+    }
     return LTSResource(**{**settings, **fields})
 
 
@@ -176,7 +181,9 @@ def test_store_long_valid_pid(root: Path, tar: Path) -> None:
 
 def test_free_space_percentage_is_validated() -> None:
     with pytest.raises(pydantic.ValidationError, match="LTS_FREE_SPACE_PERCENTAGE='100'"):
-        LTSResource(storage_root="/lts", free_space_percentage="100")
+        LTSResource(
+            storage_root="/lts", dataset_layout=DatasetLayoutResource(), free_space_percentage="100"
+        )
 
 
 def test_has_room_for(root: Path) -> None:

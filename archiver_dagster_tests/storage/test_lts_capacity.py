@@ -15,6 +15,7 @@ import pytest
 from archiver_dagster.errors import DatablockTooLargeError, LtsFullError
 from archiver_dagster.storage.durable_copy import PARTIAL_SUFFIX
 from archiver_dagster.storage.layout import DatasetLayout
+from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.storage.lts import LTSResource
 
 PREFIX = "openem-network"
@@ -28,6 +29,7 @@ def lts(root: Path, **fields: Any) -> LTSResource:
     # A long timeout: a check that waits instead of failing at once shows in the duration.
     settings: dict[str, Any] = {
         "storage_root": str(root),
+        "dataset_layout": DatasetLayoutResource(),
         "free_space_percentage": "0",
         "free_space_timeout_s": 20,
     }

@@ -11,6 +11,7 @@ from archiver_dagster.bench.procfs import filesystem_type, read_io
 from archiver_dagster.packing.plan import FileEntry
 from archiver_dagster.packing.tar_stream import write_tar
 from archiver_dagster.packing.verify import ChecksumMismatchError, verify_tar
+from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster_tests.packing.tar_samples import content
 
@@ -49,7 +50,11 @@ def stored_tar(tmp_path: Path) -> tuple[LTSResource, str, int, list, str]:
     packed = write_tar(
         scratch / "block.tar", ((e, io.BytesIO(data)) for e, data in members), "sha256"
     )
-    lts = LTSResource(storage_root=str(tmp_path / "lts"), free_space_percentage="0")
+    lts = LTSResource(
+        storage_root=str(tmp_path / "lts"),
+        dataset_layout=DatasetLayoutResource(),
+        free_space_percentage="0",
+    )
     archive_id = "openem-network/datasets/x/datablocks/block.tar"
     lts.store(packed.path, archive_id)
     return lts, archive_id, packed.packed_size, packed.expected_members(), packed.checksum

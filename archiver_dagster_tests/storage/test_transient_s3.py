@@ -14,6 +14,7 @@ from archiver_dagster.devstack.s3_server import ACCESS_KEY_ID, REGION, SECRET_AC
 from archiver_dagster.devstack.soak.s3_proxy import FaultyProxy
 from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.storage.landing_zone import LandingZoneError, LandingZoneResource
+from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.transient import RetryNotice, TransientFaults
 from archiver_dagster_tests.storage.test_landing_zone import keys_under, put_raw
 
@@ -29,7 +30,12 @@ def through(proxy: FaultyProxy) -> LandingZoneResource:
         region_name=REGION,
         max_attempts=0,
     )
-    return LandingZoneResource(s3=s3, bucket=LANDING_ZONE_BUCKET, download_concurrency=2)
+    return LandingZoneResource(
+        s3=s3,
+        bucket=LANDING_ZONE_BUCKET,
+        dataset_layout=DatasetLayoutResource(),
+        download_concurrency=2,
+    )
 
 
 @pytest.fixture

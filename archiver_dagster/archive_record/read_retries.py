@@ -1,4 +1,4 @@
-"""How a failed read-back of a datablock from the LTS is handled, for archive and retrieval."""
+"""How a failed read-back of a datablock from the LTS is retried or failed (archive, retrieval)."""
 
 import random
 import tarfile

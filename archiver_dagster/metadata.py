@@ -1,4 +1,4 @@
-"""Materialization metadata shared by the archival ops: sizes, rates, checksums."""
+"""Materialization metadata shared by the archival and retrieval ops: sizes, rates, SciCat job."""
 
 from collections.abc import Mapping
 

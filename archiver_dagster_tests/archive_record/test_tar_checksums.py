@@ -1,0 +1,56 @@
+"""The whole-tar checksums archival records are the ones retrieval and re-verification read."""
+
+from dagster import AssetMaterialization, DagsterInstance
+
+from archiver_dagster.archival.assets import datablocks
+from archiver_dagster.archive_record.tar_checksums import (
+    recorded_tar_checksums,
+    tar_checksums_metadata,
+)
+from archiver_dagster_tests.helpers import archive, lts_folder, retrieve
+
+PID = "20.500.12345/record"
+
+
+def record(instance: DagsterInstance, asset_key, checksums: dict[str, str]) -> None:
+    instance.report_runless_asset_event(
+        AssetMaterialization(
+            asset_key=asset_key, partition=PID, metadata=tar_checksums_metadata(checksums)
+        )
+    )
+
+
+def test_the_lookup_reads_the_datablocks_asset_as_its_definition_names_it(instance):
+    record(instance, datablocks.key, {"a.tar": "0a", "b.tar": ""})
+    assert recorded_tar_checksums(instance, PID) == {"a.tar": "0a"}  # none recorded for b.tar
+
+
+def test_the_latest_materialization_counts_and_other_assets_do_not(instance):
+    record(instance, datablocks.key, {"a.tar": "old"})
+    record(instance, datablocks.key, {"a.tar": "new"})
+    record(instance, ["lts_datablocks"], {"a.tar": "other"})
+    assert recorded_tar_checksums(instance, PID) == {"a.tar": "new"}
+    assert recorded_tar_checksums(instance, "20.500.12345/never-archived") == {}
+
+
+def test_retrieval_checks_the_whole_tar_against_the_archived_record(
+    stack, instance, seed_dataset, unique_pid
+):
+    pid = unique_pid()
+    seed_dataset(pid)
+    assert archive(instance, pid).success
+    tar = next(lts_folder(stack, pid).iterdir())
+    data = bytearray(tar.read_bytes())
+    data[155] ^= 0x01  # the byte after the first header's checksum: tarfile never parses it
+    tar.write_bytes(bytes(data))
+
+    result = retrieve(instance, pid)
+
+    # Every member is intact: only the recorded whole-tar checksum can tell.
+    assert not result.success
+    messages = [
+        event.step_failure_data.error.message
+        for event in result.get_step_failure_events()
+        if event.step_failure_data.error
+    ]
+    assert any("tar checksum " in message for message in messages), messages
