@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SOURCES := archiver_dagster archiver_dagster_tests devstack
+# The development tooling (devstack/) is not installed: it runs from this checkout, which
+# `python -m` puts first on sys.path (docs/architecture.md, decision 53).
+DEVSTACK := $(BIN)/python -m devstack
 
 .PHONY: install demo dev stack test lint format bench soak soak-short soak-transient clean
 
@@ -15,41 +19,41 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/archiver-dagster demo
+	$(DEVSTACK) demo
 
 dev: $(STAMP)
-	$(BIN)/archiver-dagster dev
+	$(DEVSTACK) dev
 
 stack: $(STAMP)
-	$(BIN)/archiver-dagster stack
+	$(DEVSTACK) stack
 
 test: $(STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check archiver_dagster archiver_dagster_tests
-	$(BIN)/ruff format --check archiver_dagster archiver_dagster_tests
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format archiver_dagster archiver_dagster_tests
-	$(BIN)/ruff check --fix archiver_dagster archiver_dagster_tests
+	$(BIN)/ruff format $(SOURCES)
+	$(BIN)/ruff check --fix $(SOURCES)
 
 bench: $(STAMP)
-	$(BIN)/python -m archiver_dagster.bench
+	$(BIN)/python -m devstack.bench
 
 # Archives many datasets through SciCat jobs and the daemon while faults are injected, then checks
 # the invariants (docs/operations.md, "Soak"). Mounts a tmpfs as the LTS when run as root.
 soak: $(STAMP)
-	$(BIN)/python -m archiver_dagster.devstack.soak
+	$(BIN)/python -m devstack.soak
 
 soak-short: $(STAMP)
-	$(BIN)/python -m archiver_dagster.devstack.soak --short
+	$(BIN)/python -m devstack.soak --short
 
 # Only transient faults: a 60 s SciCat outage and 5 % of S3 responses reset all along. Every
 # dataset with all its files should archive (`--faults none` gives the baseline).
 soak-transient: $(STAMP)
-	$(BIN)/python -m archiver_dagster.devstack.soak --faults transient
+	$(BIN)/python -m devstack.soak --faults transient
 
 clean:
 	rm -rf $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache

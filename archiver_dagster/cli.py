@@ -1,10 +1,9 @@
-"""`archiver-dagster`: demo, dev stack, configuration check and pool limits."""
+"""`archiver-dagster`: configuration check, SciCat preflight and pool limits."""
 
 import argparse
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from archiver_dagster.settings import ConfigurationError, parse_setting, validate_environment
 
@@ -89,24 +88,6 @@ def _apply_pools(_: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from archiver_dagster.devstack.demo import run_demo
-
-    return run_demo(Path(args.root).resolve(), args.files, args.file_size)
-
-
-def _dev(args: argparse.Namespace) -> int:
-    from archiver_dagster.devstack.dev import run_dev
-
-    return run_dev(Path(args.root).resolve(), args.port)
-
-
-def _stack(args: argparse.Namespace) -> int:
-    from archiver_dagster.devstack.stack_command import run_stack
-
-    return run_stack(Path(args.root).resolve(), args.scicat_port, args.s3_port)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="archiver-dagster", description=__doc__)
@@ -124,20 +105,6 @@ def build_parser() -> argparse.ArgumentParser:
     scicat.set_defaults(handler=_check_scicat)
     pools = commands.add_parser("apply-pools", help="set pool limits on $DAGSTER_HOME's instance")
     pools.set_defaults(handler=_apply_pools)
-    demo = commands.add_parser("demo", help="archive a generated dataset on the local stack")
-    demo.add_argument("--root", default=".devstack/demo", help="folder for the demo's state")
-    demo.add_argument("--files", type=int, default=24, help="number of files")
-    demo.add_argument("--file-size", type=int, default=512 * 1024, help="bytes per file")
-    demo.set_defaults(handler=_demo)
-    stack = commands.add_parser("stack", help="only the local stack, until Ctrl-C")
-    stack.add_argument("--root", default=".devstack/stack", help="folder for the stack's state")
-    stack.add_argument("--scicat-port", type=int, default=0, help="0: any free port")
-    stack.add_argument("--s3-port", type=int, default=0, help="0: any free port")
-    stack.set_defaults(handler=_stack)
-    dev = commands.add_parser("dev", help="local stack + Dagster UI on 127.0.0.1")
-    dev.add_argument("--root", default=".devstack/dev", help="folder for the stack's state")
-    dev.add_argument("--port", type=int, default=3000, help="Dagster UI port")
-    dev.set_defaults(handler=_dev)
     return parser
 
 

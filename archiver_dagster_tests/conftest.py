@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
-from archiver_dagster.devstack.scicat_sim.recording import observe_exchanges
-from archiver_dagster.devstack.seed import SampleFile, SciCatSeeder, sample_files, upload_files
-from archiver_dagster.devstack.soak.s3_proxy import FaultyProxy
-from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster_tests.scicat_contract import ContractChecker
+from devstack.scicat_sim.recording import observe_exchanges
+from devstack.seed import SampleFile, SciCatSeeder, sample_files, upload_files
+from devstack.soak.s3_proxy import FaultyProxy
+from devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 
 
 @pytest.fixture(scope="session")

@@ -16,13 +16,13 @@ from dagster import (
 from archiver_dagster.archival.assets import archival_assets
 from archiver_dagster.automation.cleanup_sensor import dataset_cleanup_sensor
 from archiver_dagster.definitions import build_resources
-from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.retrieval.assets import retrieved_datablocks
 from archiver_dagster.storage.layout import DatasetLayout
 from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.tags import CLEANED_UP_TAG
+from devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 
 PREFIX = "openem-network"
 

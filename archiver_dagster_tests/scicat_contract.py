@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from scicat_sdk_py import models as sdk
 
-from archiver_dagster.devstack.scicat_sim.recording import RecordedRequest
+from devstack.scicat_sim.recording import RecordedRequest
 
 Models = Sequence[type[BaseModel]]
 _SEG = "[^/]+"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from dagster import DagsterEventType, OpExecutionContext, job, op
 
-from archiver_dagster.devstack.demo import open_instance, prepare_dagster_home
+from devstack.demo import open_instance, prepare_dagster_home
 
 
 @op

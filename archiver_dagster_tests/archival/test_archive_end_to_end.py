@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 from scicat_sdk_py.models import CreateDatasetDatablockDto, DataFile
 
-from archiver_dagster.devstack.stack import LocalStack
 from archiver_dagster.partitions import MAX_PID_LENGTH
 from archiver_dagster_tests.helpers import (
     archive,
@@ -18,6 +17,7 @@ from archiver_dagster_tests.helpers import (
     lts_folder,
     scratch_folder,
 )
+from devstack.stack import LocalStack
 
 NAME_MAX = os.pathconf("/", "PC_NAME_MAX")
 

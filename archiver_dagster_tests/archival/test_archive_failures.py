@@ -7,8 +7,6 @@ import time
 import pytest
 
 from archiver_dagster.automation.cleanup_plan import CleanupCursor
-from archiver_dagster.devstack.seed import sample_files
-from archiver_dagster.devstack.stack import LocalStack
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster_tests.helpers import (
     CorruptingLTSResource,
@@ -21,6 +19,8 @@ from archiver_dagster_tests.helpers import (
     run_cleanup_sensor,
     scratch_folder,
 )
+from devstack.seed import sample_files
+from devstack.stack import LocalStack
 
 
 def assert_cleaned_up(stack: LocalStack, pid: str, landing_zone_objects: int) -> None:

@@ -4,8 +4,8 @@ import hashlib
 
 import pytest
 
-from archiver_dagster.devstack.seed import sample_files
 from archiver_dagster_tests.helpers import archive
+from devstack.seed import sample_files
 
 
 @pytest.mark.parametrize(("algorithm", "hex_length"), [("sha256", 64), ("blake2b", 128)])

@@ -3,10 +3,10 @@
 from dagster import AssetKey
 
 from archiver_dagster.archival.manifests import LtsDatablocksManifest
-from archiver_dagster.devstack.seed import SampleFile, sample_files
-from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.storage.landing_zone import PREFETCH_MAX_BYTES
 from archiver_dagster_tests.helpers import PREFIX, archive, upload_multipart
+from devstack.seed import SampleFile, sample_files
+from devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 
 
 def test_each_member_records_the_etag_of_the_object_it_was_packed_from(

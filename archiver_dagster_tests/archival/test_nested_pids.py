@@ -1,7 +1,5 @@
 """PIDs nested in one another: no dataset can take, or delete, another dataset's objects."""
 
-from archiver_dagster.devstack.seed import SampleFile
-from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.errors import ERROR_KIND_KEY
 from archiver_dagster_tests.helpers import (
     PREFIX,
@@ -10,6 +8,8 @@ from archiver_dagster_tests.helpers import (
     lts_folder,
     run_cleanup_sensor,
 )
+from devstack.seed import SampleFile
+from devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 
 
 def object_keys(stack: LocalStack, prefix: str) -> list[str]:

@@ -9,10 +9,10 @@ from dagster import DagsterEventType, DagsterInstance, JobDefinition, execute_jo
 
 from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME
 from archiver_dagster.definitions import build_definitions, multiprocess_archive_job_def
-from archiver_dagster.devstack.seed import sample_files
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.pools import apply_pool_limits
 from archiver_dagster_tests.helpers import wait_until
+from devstack.seed import sample_files
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 

@@ -22,7 +22,6 @@ from dagster import (
 from archiver_dagster.archival.assets import archival_assets
 from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME, archive_dataset_job
 from archiver_dagster.definitions import build_resources
-from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster_tests.helpers import (
     archive_status,
@@ -30,6 +29,7 @@ from archiver_dagster_tests.helpers import (
     lts_folder,
     run_cleanup_sensor,
 )
+from devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 ARCHIVED_BODY = "datasetOnArchiveDisk"

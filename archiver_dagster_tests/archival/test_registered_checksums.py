@@ -4,8 +4,6 @@ from dataclasses import replace
 
 import pytest
 
-from archiver_dagster.devstack.seed import SampleFile, sample_files
-from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.errors import ERROR_KIND_KEY, ERROR_MESSAGE_KEY
 from archiver_dagster_tests.helpers import (
     PREFIX,
@@ -15,6 +13,8 @@ from archiver_dagster_tests.helpers import (
     run_cleanup_sensor,
     scratch_folder,
 )
+from devstack.seed import SampleFile, sample_files
+from devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 
 
 def landing_zone_objects(stack: LocalStack, pid: str) -> dict[str, str]:

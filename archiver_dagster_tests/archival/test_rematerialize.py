@@ -1,7 +1,6 @@
 """Re-materializing a dataset that failed half-way, or succeeded, ends as a clean run does."""
 
 from archiver_dagster.archival.mode import ArchivalMode
-from archiver_dagster.devstack.seed import sample_files
 from archiver_dagster_tests.helpers import (
     CorruptingLTSResource,
     archive,
@@ -10,6 +9,7 @@ from archiver_dagster_tests.helpers import (
     lts,
     lts_folder,
 )
+from devstack.seed import sample_files
 
 VOLATILE = ("_id", "createdAt", "updatedAt", "createdBy", "updatedBy")
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from archiver_dagster.devstack.seed import SampleFile
-from archiver_dagster.devstack.stack import LocalStack
 from archiver_dagster_tests.helpers import archive, lts_folder
+from devstack.seed import SampleFile
+from devstack.stack import LocalStack
 
 NOBODY = 65534
 

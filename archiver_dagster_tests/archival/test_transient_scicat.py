@@ -2,9 +2,9 @@
 
 from dagster import AssetKey
 
-from archiver_dagster.devstack.stack import SCICAT_PASSWORD, SCICAT_USER, LocalStack
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster_tests.helpers import archive, archive_status, landing_zone_keys
+from devstack.stack import SCICAT_PASSWORD, SCICAT_USER, LocalStack
 
 
 def scicat(stack: LocalStack, budget_s: int, timeout_s: int = 30) -> SciCatResource:

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 import requests
 
-from archiver_dagster.devstack.scicat_sim import SciCatSimulator
 from archiver_dagster.scicat.resource import SciCatResource
+from devstack.scicat_sim import SciCatSimulator
 
 USER, PASSWORD = "archiver", "archiver-password"
 

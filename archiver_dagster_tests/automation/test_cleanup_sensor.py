@@ -7,7 +7,6 @@ from dagster import DagsterInstance, DagsterRun, DagsterRunStatus
 
 from archiver_dagster.automation.cleanup_plan import CleanupCursor
 from archiver_dagster.definitions import archive_dataset_job_def
-from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster_tests.helpers import (
     archive,
@@ -17,6 +16,7 @@ from archiver_dagster_tests.helpers import (
     lts_folder,
     run_cleanup_sensor,
 )
+from devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 
 
 def archive_run(instance: DagsterInstance, pid: str, status: DagsterRunStatus) -> DagsterRun:

@@ -10,13 +10,13 @@ import pytest
 import requests
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, RunsFilter
 
-from archiver_dagster.devstack.demo import open_instance, prepare_dagster_home
-from archiver_dagster.devstack.seed import sample_files
-from archiver_dagster.devstack.services import DagsterServices
-from archiver_dagster.devstack.stack import LocalStack
 from archiver_dagster.pools import apply_pool_limits
 from archiver_dagster_tests.automation.conftest import SciCatUser
 from archiver_dagster_tests.helpers import archive_status, landing_zone_keys, wait_until
+from devstack.demo import open_instance, prepare_dagster_home
+from devstack.seed import sample_files
+from devstack.services import DagsterServices
+from devstack.stack import LocalStack
 
 TIMEOUT_S = 180.0
 

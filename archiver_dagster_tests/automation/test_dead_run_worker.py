@@ -16,13 +16,13 @@ import pytest
 import yaml
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from archiver_dagster.devstack.demo import REPO_DAGSTER_YAML, open_instance, prepare_dagster_home
-from archiver_dagster.devstack.services import DagsterServices
-from archiver_dagster.devstack.stack import LocalStack
 from archiver_dagster.pools import apply_pool_limits
 from archiver_dagster_tests.automation.conftest import SciCatUser
 from archiver_dagster_tests.conftest import TMPFS_BYTES
 from archiver_dagster_tests.helpers import archive_status, wait_until
+from devstack.demo import REPO_DAGSTER_YAML, open_instance, prepare_dagster_home
+from devstack.services import DagsterServices
+from devstack.stack import LocalStack
 
 TIMEOUT_S = 180.0
 

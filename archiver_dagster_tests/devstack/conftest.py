@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver_dagster.devstack.scicat_sim import SciCatSimulator
 from archiver_dagster_tests.devstack.test_scicat_sim_support import Api
+from devstack.scicat_sim import SciCatSimulator
 
 
 @pytest.fixture

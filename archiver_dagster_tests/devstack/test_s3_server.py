@@ -5,7 +5,7 @@ import socket
 import pytest
 from botocore.exceptions import ClientError
 
-from archiver_dagster.devstack.s3_server import S3Server
+from devstack.s3_server import S3Server
 
 
 def test_second_start_is_refused_and_stop_ends_the_process() -> None:

@@ -6,7 +6,6 @@ import pytest
 import requests
 from scicat_sdk_py.models import ReturnedAuthLoginDto
 
-from archiver_dagster.devstack.scicat_sim import SciCatSimulator
 from archiver_dagster_tests.devstack.test_scicat_sim_support import (
     PASSWORD,
     PID,
@@ -17,6 +16,7 @@ from archiver_dagster_tests.devstack.test_scicat_sim_support import (
     dataset_body,
     encoded,
 )
+from devstack.scicat_sim import SciCatSimulator
 
 DS = f"/api/v3/datasets/{encoded(PID)}"
 

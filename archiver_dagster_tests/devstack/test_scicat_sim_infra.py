@@ -1,6 +1,7 @@
 """The SciCat simulator's own machinery: SDK payloads, persistence, faults, log, helpers, CLI."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -24,7 +25,6 @@ from scicat_sdk_py.models import (
     UpdateJobDtoV3,
 )
 
-from archiver_dagster.devstack.scicat_sim import RecordedRequest, SciCatSimulator
 from archiver_dagster_tests.devstack.test_scicat_sim_support import (
     PID,
     Api,
@@ -35,6 +35,8 @@ from archiver_dagster_tests.devstack.test_scicat_sim_support import (
     job_v4_body,
     login,
 )
+from devstack.repository import python_path_env
+from devstack.scicat_sim import RecordedRequest, SciCatSimulator
 
 DS = f"/api/v3/datasets/{encoded(PID)}"
 WHEN = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -184,9 +186,10 @@ def test_stop_is_idempotent_and_closes_the_port() -> None:
 
 def test_module_runs_in_the_foreground_and_stops_on_sigterm(tmp_path: Path) -> None:
     state_file = tmp_path / "cli-state.json"
-    command = [sys.executable, "-m", "archiver_dagster.devstack.scicat_sim", "--port", "0"]
+    command = [sys.executable, "-m", "devstack.scicat_sim", "--port", "0"]
     command += ["--state-file", str(state_file), "--user", "archiver:archiver-password"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    env = python_path_env(os.environ)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
     try:
         assert process.stdout is not None
         url = process.stdout.readline().strip()

@@ -6,7 +6,6 @@ from typing import Any
 import pytest
 from scicat_sdk_py.models import JobClass, OutputJobV3Dto, PartialOutputJobDto
 
-from archiver_dagster.devstack.scicat_sim import SciCatSimulator
 from archiver_dagster_tests.devstack.test_scicat_sim_support import (
     PID,
     Api,
@@ -15,6 +14,7 @@ from archiver_dagster_tests.devstack.test_scicat_sim_support import (
     job_v3_body,
     job_v4_body,
 )
+from devstack.scicat_sim import SciCatSimulator
 
 V3, V4 = "/api/v3/Jobs", "/api/v4/jobs"
 

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from archiver_dagster.devstack.seed import SampleFile
-from archiver_dagster.devstack.soak.datasets import PREFIX, SoakDataset
-from archiver_dagster.devstack.soak.invariants import (
+from devstack.seed import SampleFile
+from devstack.soak.datasets import PREFIX, SoakDataset
+from devstack.soak.invariants import (
     DatablockSeen,
     DatasetSeen,
     Invariant,
     check_all,
 )
-from archiver_dagster.devstack.soak.report import outcomes
+from devstack.soak.report import outcomes
 
 ARCHIVED_PID = "20.500.11935/soak-archived"
 FAILED_PID = "soak-failed"

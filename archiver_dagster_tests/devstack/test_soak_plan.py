@@ -3,9 +3,9 @@
 import itertools
 from collections import Counter
 
-from archiver_dagster.devstack.demo import open_instance, prepare_dagster_home
-from archiver_dagster.devstack.soak.datasets import SHAPES, plan_datasets, split_into_jobs
-from archiver_dagster.devstack.soak.fault_plan import (
+from devstack.demo import open_instance, prepare_dagster_home
+from devstack.soak.datasets import SHAPES, plan_datasets, split_into_jobs
+from devstack.soak.fault_plan import (
     FULL_COUNTS,
     SHORT_COUNTS,
     TRANSIENT_OUTAGE_S,
@@ -15,7 +15,7 @@ from archiver_dagster.devstack.soak.fault_plan import (
     plan_faults,
     plan_for,
 )
-from archiver_dagster.devstack.soak.session import enable_run_monitoring
+from devstack.soak.session import enable_run_monitoring
 
 
 def test_short_datasets_have_every_shape_and_a_missing_file():

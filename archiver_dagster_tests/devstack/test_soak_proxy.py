@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from archiver_dagster.devstack.soak.s3_proxy import FaultyProxy, response_length
+from devstack.soak.s3_proxy import FaultyProxy, response_length
 
 BODY = bytes(range(256)) * 4096  # 1 MiB
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, RETRIEVAL_BUCKET, LocalStack
+from devstack.stack import LANDING_ZONE_BUCKET, RETRIEVAL_BUCKET, LocalStack
 
 
 def test_restart_s3_empties_the_server_on_the_same_port(tmp_path: Path) -> None:

@@ -6,12 +6,6 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
-from archiver_dagster.devstack.stack import (
-    RETRIEVAL_BUCKET,
-    SCICAT_PASSWORD,
-    SCICAT_USER,
-    LocalStack,
-)
 from archiver_dagster.scicat.client import SciCatClient
 from archiver_dagster.scicat.models import CreateDatablock
 from archiver_dagster.scicat.resource import SciCatResource
@@ -22,6 +16,12 @@ from archiver_dagster_tests.helpers import (
     lts_folder,
     retrieve,
     run_cleanup_sensor,
+)
+from devstack.stack import (
+    RETRIEVAL_BUCKET,
+    SCICAT_PASSWORD,
+    SCICAT_USER,
+    LocalStack,
 )
 
 

@@ -10,11 +10,11 @@ from dagster import DagsterInstance, build_sensor_context
 
 from archiver_dagster.automation.status_sensor import scicat_job_status_sensor
 from archiver_dagster.definitions import build_resources
-from archiver_dagster.devstack.stack import SCICAT_PASSWORD, SCICAT_USER, LocalStack
 from archiver_dagster.scicat.jobs import JobStatus, update_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.tags import job_run_tags
 from archiver_dagster_tests.helpers import archive, lts_folder, retrieve
+from devstack.stack import SCICAT_PASSWORD, SCICAT_USER, LocalStack
 
 # What identifies a presigned SigV4 link, in any quoting.
 SIGNED = re.compile(r"X-Amz-(Signature|Credential|Security-Token)|Signature=", re.IGNORECASE)

@@ -10,11 +10,11 @@ import requests
 from dagster_aws.s3 import S3Resource
 
 from archiver_dagster.definitions import build_resources
-from archiver_dagster.devstack.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
-from archiver_dagster.devstack.seed import SciCatSeeder, sample_files
-from archiver_dagster.devstack.stack import RETRIEVAL_BUCKET, LocalStack
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 from archiver_dagster_tests.helpers import archive, lts, lts_folder, retrieve, run_cleanup_sensor
+from devstack.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+from devstack.seed import SciCatSeeder, sample_files
+from devstack.stack import RETRIEVAL_BUCKET, LocalStack
 
 
 def links(stack: LocalStack, result) -> dict[str, str]:

@@ -16,12 +16,12 @@ import pytest
 from dagster import DagsterEventType, DagsterInstance
 from dagster_aws.s3 import S3Resource
 
-from archiver_dagster.devstack.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
-from archiver_dagster.devstack.soak.s3_proxy import FaultyProxy
-from archiver_dagster.devstack.stack import RETRIEVAL_BUCKET
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 from archiver_dagster_tests.helpers import archive, lts_folder, retrieve
 from archiver_dagster_tests.retrieval.test_retrieve import bucket_keys, unfinished_uploads
+from devstack.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+from devstack.soak.s3_proxy import FaultyProxy
+from devstack.stack import RETRIEVAL_BUCKET
 
 POOL = "lts_read"
 

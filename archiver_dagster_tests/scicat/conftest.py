@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from archiver_dagster.devstack.stack import SCICAT_PASSWORD, SCICAT_USER, LocalStack
 from archiver_dagster.scicat.client import SciCatClient
+from devstack.stack import SCICAT_PASSWORD, SCICAT_USER, LocalStack
 
 TIME = "2024-01-01T00:00:00+00:00"
 

@@ -4,10 +4,10 @@ import time
 
 import pytest
 
-from archiver_dagster.devstack.stack import LocalStack
 from archiver_dagster.scicat.client import SciCatError
 from archiver_dagster_tests.scicat.conftest import MakeClient
 from archiver_dagster_tests.scicat.test_client import create_dto
+from devstack.stack import LocalStack
 
 
 @pytest.fixture(autouse=True)

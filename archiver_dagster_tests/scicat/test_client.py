@@ -17,8 +17,6 @@ from archiver_dagster.archival.manifests import DatablockManifest, SourceFile
 from archiver_dagster.archival.mode import ArchivalMode
 from archiver_dagster.archival.registration import datablock_dto
 from archiver_dagster.archive_record.members import MemberManifest
-from archiver_dagster.devstack.scicat_sim.recording import RecordedRequest
-from archiver_dagster.devstack.stack import SCICAT_PASSWORD, SCICAT_USER, LocalStack
 from archiver_dagster.errors import ErrorKind, UserError
 from archiver_dagster.scicat.client import (
     DatasetNotFoundError,
@@ -34,6 +32,8 @@ from archiver_dagster.scicat.models import (
 )
 from archiver_dagster.storage.layout import DatasetLayout
 from archiver_dagster_tests.scicat.conftest import TIME, MakeClient, seed
+from devstack.scicat_sim.recording import RecordedRequest
+from devstack.stack import SCICAT_PASSWORD, SCICAT_USER, LocalStack
 
 LOGIN_PATH = "/api/v3/auth/login"
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 import pytest
 
 from archiver_dagster.cli import main
-from archiver_dagster.devstack.scicat_sim import SciCatSimulator
-from archiver_dagster.devstack.seed import SciCatSeeder, sample_files
+from devstack.scicat_sim import SciCatSimulator
+from devstack.seed import SciCatSeeder, sample_files
 
 USER, PASSWORD = "archiveManager", "preflight-password"
 PID = "20.500.11935/preflight-1"

@@ -8,8 +8,6 @@ from typing import Any
 import pytest
 from dagster_aws.s3 import S3Resource
 
-from archiver_dagster.devstack.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
-from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.partitions import InvalidPidError
 from archiver_dagster.storage import landing_zone as landing_zone_module
 from archiver_dagster.storage.landing_zone import (
@@ -20,6 +18,8 @@ from archiver_dagster.storage.landing_zone import (
 from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.storage.s3_clients import shared_client
 from archiver_dagster_tests.helpers import wait_until
+from devstack.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+from devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 
 PREFIX = "openem-network"
 MIB = 1024 * 1024

@@ -3,10 +3,10 @@
 import os
 from collections.abc import Callable
 
-from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.storage.landing_zone import PREFETCH_MAX_BYTES
 from archiver_dagster_tests.helpers import upload_multipart
 from archiver_dagster_tests.storage.test_landing_zone import PREFIX, landing_zone, put_raw
+from devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 
 MIB = 1 << 20
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from archiver_dagster.bench.procfs import filesystem_type, read_io
 from archiver_dagster.packing.plan import FileEntry
 from archiver_dagster.packing.tar_stream import write_tar
 from archiver_dagster.packing.verify import ChecksumMismatchError, verify_tar
 from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster_tests.packing.tar_samples import content
+from devstack.bench.procfs import filesystem_type, read_io
 
 PAGE = 4096
 

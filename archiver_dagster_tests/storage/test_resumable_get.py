@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.storage.landing_zone import LandingZoneError
 from archiver_dagster.storage.resumable_get import ResumableBody, TransferFailedError
 from archiver_dagster.storage.s3_clients import shared_client
 from archiver_dagster.transient import RetryBudget, RetryNotice, TransientFaults
 from archiver_dagster_tests.storage.test_landing_zone import landing_zone
+from devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 
 MIB = 1024 * 1024
 PID = "20.500.12345/resumable"

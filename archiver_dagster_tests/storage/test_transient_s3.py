@@ -10,13 +10,13 @@ from collections.abc import Callable
 import pytest
 from dagster_aws.s3 import S3Resource
 
-from archiver_dagster.devstack.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
-from archiver_dagster.devstack.soak.s3_proxy import FaultyProxy
-from archiver_dagster.devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 from archiver_dagster.storage.landing_zone import LandingZoneError, LandingZoneResource
 from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.transient import RetryNotice, TransientFaults
 from archiver_dagster_tests.storage.test_landing_zone import keys_under, put_raw
+from devstack.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+from devstack.soak.s3_proxy import FaultyProxy
+from devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 
 FILES = {f"f{i}.bin": bytes([i]) * (1000 + i) for i in range(5)}
 WINDOW_S = 1.5

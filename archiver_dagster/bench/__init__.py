@@ -1,1 +1,0 @@
-"""End-to-end benchmark of the archival data path (`python -m archiver_dagster.bench`)."""

@@ -1,1 +1,0 @@
-"""Devstack package."""

@@ -1,6 +1,0 @@
-"""A strict SciCat backend simulator (HTTP, stdlib server, pydantic DTOs) for tests and demos."""
-
-from archiver_dagster.devstack.scicat_sim.recording import RecordedRequest
-from archiver_dagster.devstack.scicat_sim.simulator import SciCatSimulator
-
-__all__ = ["RecordedRequest", "SciCatSimulator"]

@@ -1,0 +1,1 @@
+"""End-to-end benchmark of the archival data path (`python -m devstack.bench`)."""
