@@ -66,10 +66,9 @@ def origdatablocks(
         except InvalidPidError as error:
             raise InvalidDatasetPidError(str(error)) from error
         s3_faults = logged_faults(landing_zone.transient_fault_budget_s, context.log)
-        client = scicat.run_client(context.log)
-        dataset = client.get_dataset(pid)
-        files = source_files(client.get_origdatablocks(pid))
-        client.close()
+        with scicat.run_session(context.log) as client:
+            dataset = client.get_dataset(pid)
+            files = source_files(client.get_origdatablocks(pid))
         mode = archival_mode(dataset)  # the one place the path of the run is decided
         if mode is ArchivalMode.REVERIFY:
             context.log.info(f"{pid} is already on the archive disk: its copies are re-verified")

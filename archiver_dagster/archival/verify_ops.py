@@ -113,8 +113,7 @@ def finalize_archival(
         if {copy.archive_id for copy in ordered} != expected:
             raise ArchiverSystemError(f"{pid}: not every datablock was verified; keeping the data")
         layout = landing_zone.layout(pid)
-        client = scicat.run_client(context.log)
-        try:
+        with scicat.run_session(context.log) as client:
             # The manifests may be an earlier run's (re-execution from failure): the LTS and
             # SciCat are asked again, now, before the dataset is marked archived ...
             confirm_release(copies, client, lts, layout)
@@ -128,8 +127,6 @@ def finalize_archival(
             )
             # ... and once more right before the only other copy is deleted.
             confirm_release(copies, client, lts, layout)
-        finally:
-            client.close()
         faults = client.transient_faults
         # Only files packed by this run (re-verifying an archived dataset releases nothing),
         # and only objects still as they were packed.

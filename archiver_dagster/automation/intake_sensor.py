@@ -143,15 +143,12 @@ def scicat_jobs_sensor(context: SensorEvaluationContext, scicat: SciCatResource)
     """
     cursor = IntakeCursor.parse(context.cursor)
     now = time.time()
-    client = scicat.client()
-    try:
+    with scicat.tick_session() as client:
         submitted = submitted_jobs(context, client, scicat)
         plan = plan_intake(
             submitted, cursor, set(JOB_NAME_BY_TYPE), runs_of_jobs(context, submitted), now
         )
         cursor = send_updates(context, client, plan, cursor, now)
-    finally:
-        client.close()
     run_requests = [r for job, attempt in plan.launch for r in run_requests_for(job, attempt)]
     pids = sorted({request.partition_key for request in run_requests if request.partition_key})
     listed = {job.id for job in submitted}

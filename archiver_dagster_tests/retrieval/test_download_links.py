@@ -27,9 +27,8 @@ def retrieve_job_in_progress(stack: LocalStack, pid: str) -> str:
     scicat = SciCatResource(
         endpoint=stack.scicat.url, username=SCICAT_USER, password=SCICAT_PASSWORD
     )
-    client = scicat.client()
-    update_job(client, job_id, JobStatus.IN_PROGRESS, "retrieve of 1 datasets started")
-    client.close()
+    with scicat.tick_session() as client:
+        update_job(client, job_id, JobStatus.IN_PROGRESS, "retrieve of 1 datasets started")
     return job_id
 
 
