@@ -19,7 +19,7 @@ COPY_CHUNK_BYTES = 16 * 1024 * 1024
 COPY_STEPS_IN_FLIGHT = 4
 
 
-class LtsError(ArchiverSystemError):
+class LTSError(ArchiverSystemError):
     """The LTS share could not be written or read."""
 
 
@@ -107,7 +107,7 @@ def copy_file_durably(source: Path, dest: Path) -> int:
     try:
         copied, remaining = _copy_in_steps(source, partial)
         if remaining:
-            raise LtsError(f"short copy of {source} to {partial}: {remaining} bytes missing")
+            raise LTSError(f"short copy of {source} to {partial}: {remaining} bytes missing")
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
