@@ -12,13 +12,13 @@ from dagster import (
     sensor,
 )
 
-from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME, archive_dataset_job
+from archiver_dagster.archival.dagster_job import ARCHIVE_JOB_NAME, archive_dataset_job
 from archiver_dagster.automation.backoff import RetryState, after_failure
 from archiver_dagster.automation.intake import IntakeCursor, IntakePlan, JobRuns, plan_intake
 from archiver_dagster.partitions import datasets_partitions
-from archiver_dagster.retrieval.jobs import RETRIEVE_JOB_NAME, retrieve_dataset_job
+from archiver_dagster.retrieval.dagster_job import RETRIEVE_JOB_NAME, retrieve_dataset_job
 from archiver_dagster.scicat.client import SciCatClient, SciCatError
-from archiver_dagster.scicat.jobs import JobStatus, JobType, SciCatJob, list_jobs, update_job
+from archiver_dagster.scicat.job_api import JobStatus, JobType, SciCatJob, list_jobs, update_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.settings import definition_time_int
 from archiver_dagster.tags import (

@@ -15,7 +15,7 @@ from archiver_dagster.automation.job_outcome import (
 )
 from archiver_dagster.retrieval.results import describe_links, download_entries
 from archiver_dagster.scicat.client import SciCatClient, SciCatError, SciCatNotFoundError
-from archiver_dagster.scicat.jobs import JobStatus, JobType, get_job, update_job
+from archiver_dagster.scicat.job_api import JobStatus, JobType, get_job, update_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.settings import definition_time_int
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource

@@ -4,7 +4,7 @@ import pytest
 
 from archiver_dagster.automation.intake import IntakeCursor
 from archiver_dagster.automation.status_sensor import StatusCursor
-from archiver_dagster.scicat.jobs import JobStatus, update_job
+from archiver_dagster.scicat.job_api import JobStatus, update_job
 from archiver_dagster_tests.automation.conftest import resource_for
 from archiver_dagster_tests.automation.test_intake_sensor import evaluate, launch_runs
 from archiver_dagster_tests.automation.test_status_sensor import (

@@ -21,7 +21,7 @@ from scicat_sdk_py.models import UpdateJobDto, UpdateJobDtoV3
 from archiver_dagster.automation.status_sensor import scicat_job_status_sensor
 from archiver_dagster.errors import ArchiverSystemError, MissingFilesError, failure_from
 from archiver_dagster.partitions import datasets_partitions
-from archiver_dagster.scicat.jobs import JobStatus, update_job
+from archiver_dagster.scicat.job_api import JobStatus, update_job
 from archiver_dagster.scicat.models import CreateDatablock, DataFile
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 from archiver_dagster.tags import job_run_tags
