@@ -31,9 +31,10 @@ from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 
 # The executor is chosen with ARCHIVER_EXECUTOR (docs/architecture.md, decision 13). in_process
 # (default): steps run one after the other in the run's process; each datablock op already uses
-# two cores (threads), and a run costs ~1 s of Dagster overhead instead of ~4.5 s. multiprocess:
-# datablocks of one run in parallel, each step in a process forked from a server that has
-# preloaded Dagster and the warmed-up definitions (`archiver_dagster.preload`).
+# two cores (threads), and a run is spared the start of a process per step, most of Dagster's
+# overhead on a small dataset (docs/performance.md). multiprocess: datablocks of one run in
+# parallel, each step in a process forked from a server that has preloaded Dagster and the
+# warmed-up definitions (`archiver_dagster.preload`).
 PRELOAD_MODULES = ["dagster", "archiver_dagster.preload"]
 EXECUTORS: dict[str, ExecutorDefinition] = {
     "in_process": in_process_executor,
