@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from archiver_dagster.automation.backoff import RetryState
 from archiver_dagster.automation.cursors import JsonCursor
 from archiver_dagster.partitions import InvalidPidError, validate_pid, validate_retrievable_pid
-from archiver_dagster.scicat.jobs import JobType, SciCatJob
+from archiver_dagster.scicat.job_api import JobType, SciCatJob
 
 
 class Launch(BaseModel):

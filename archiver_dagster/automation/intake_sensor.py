@@ -12,7 +12,7 @@ from dagster import (
     sensor,
 )
 
-from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME, archive_dataset_job
+from archiver_dagster.archival.dagster_job import ARCHIVE_JOB_NAME, archive_dataset_job
 from archiver_dagster.automation.backoff import RetryState, after_failure
 from archiver_dagster.automation.intake import (
     IntakeCursor,
@@ -24,9 +24,9 @@ from archiver_dagster.automation.intake import (
     take_launch_slices,
 )
 from archiver_dagster.partitions import datasets_partitions
-from archiver_dagster.retrieval.jobs import RETRIEVE_JOB_NAME, retrieve_dataset_job
+from archiver_dagster.retrieval.dagster_job import RETRIEVE_JOB_NAME, retrieve_dataset_job
 from archiver_dagster.scicat.client import SciCatClient, SciCatError
-from archiver_dagster.scicat.jobs import JobStatus, JobType, SciCatJob, list_jobs, update_job
+from archiver_dagster.scicat.job_api import JobStatus, JobType, SciCatJob, list_jobs, update_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.settings import definition_time_int
 from archiver_dagster.tags import (
@@ -154,15 +154,12 @@ def scicat_jobs_sensor(context: SensorEvaluationContext, scicat: SciCatResource)
     """
     cursor = IntakeCursor.parse(context.cursor)
     now = time.time()
-    client = scicat.client()
-    try:
+    with scicat.tick_session() as client:
         submitted = submitted_jobs(context, client, scicat)
         plan = plan_intake(
             submitted, cursor, set(JOB_NAME_BY_TYPE), runs_of_jobs(context, submitted), now
         )
         cursor = send_updates(context, client, plan, cursor, now)
-    finally:
-        client.close()
     listed = {job.id for job in submitted}
     cursor.requested = {
         job_id: pids for job_id, pids in cursor.requested.items() if job_id in listed

@@ -7,7 +7,7 @@ import time
 import pytest
 from dagster import DagsterEventType, DagsterInstance, JobDefinition, execute_job, reconstructable
 
-from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME
+from archiver_dagster.archival.dagster_job import ARCHIVE_JOB_NAME
 from archiver_dagster.definitions import build_definitions, multiprocess_archive_job_def
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.pools import apply_pool_limits
