@@ -2,5 +2,18 @@
 
 from pathlib import Path
 
+import yaml
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEPLOY = REPOSITORY / "deploy"
+
+
+def production_instance_yaml() -> str:
+    """deploy/dagster.yaml with the default run launcher, for tests where Docker does not run.
+
+    Everything else (PostgreSQL from DAGSTER_PG_*, run queue, monitoring, sensor threads) is the
+    production configuration.
+    """
+    config = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
+    del config["run_launcher"]
+    return yaml.safe_dump(config, sort_keys=False)

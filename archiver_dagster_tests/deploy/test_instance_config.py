@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from dagster import DagsterInstance
 from dagster._config import process_config
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
@@ -13,6 +14,7 @@ from dagster_docker import DockerRunLauncher
 from dagster_postgres import DagsterPostgresStorage
 from dagster_postgres.utils import create_pg_engine, pg_url_from_config
 
+from archiver_dagster.cli import main
 from archiver_dagster.definitions import defs
 from archiver_dagster.settings import SETTINGS
 from archiver_dagster_tests.deploy.files import DEPLOY, REPOSITORY
@@ -97,3 +99,24 @@ def test_ticks_are_purged_and_runs_are_not():
 
     assert set(production["retention"]) == {"sensor", "schedule"}
     assert all(days > 0 for days in production["retention"]["sensor"]["purge_after_days"].values())
+
+
+def test_the_pools_step_runs_on_the_production_config(postgres_server, tmp_path, monkeypatch):
+    """The container's first step, `archiver-dagster apply-pools`, on a real PostgreSQL."""
+    with postgres_server.database() as database:
+        for name, value in postgres_server.env(database).items():
+            monkeypatch.setenv(name, value)
+        shutil.copy(PRODUCTION_YAML, tmp_path / "dagster.yaml")
+        monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+        monkeypatch.setenv("ARCHIVER_LTS_WRITE_LIMIT", "3")
+
+        assert main(["apply-pools"]) == 0
+
+        with DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path))) as instance:
+            storage = instance.event_log_storage
+            assert type(storage).__name__ == "PostgresEventLogStorage"
+            assert storage.get_concurrency_info("lts_write").slot_count == 3
+            assert storage.get_concurrency_info("lts_free_space").slot_count == 1
+            queue = instance.get_concurrency_config().run_queue_config
+            assert queue is not None
+            assert queue.max_concurrent_runs == 8
