@@ -17,3 +17,10 @@ def production_instance_yaml() -> str:
     config = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
     del config["run_launcher"]
     return yaml.safe_dump(config, sort_keys=False)
+
+
+def env_example(path: Path = REPOSITORY / ".env.example") -> dict[str, str]:
+    """The variables of an env file (`NAME=value` lines) with their values."""
+    lines = path.read_text().splitlines()
+    pairs = [line.split("=", 1) for line in lines if line and not line.startswith("#")]
+    return {name: value for name, value in pairs}
