@@ -35,7 +35,7 @@ test: $(STAMP)
 # Installs the image's Python dependencies in a clean virtualenv exactly as the Dockerfile does
 # (from PyPI) and starts the code location, the webserver and the daemon from it (slow).
 test-image: $(STAMP)
-	$(BIN)/pytest -m slow archiver_dagster_tests/deploy/test_image.py
+	$(BIN)/pytest -m slow archiver_dagster_tests/deploy/test_image_install.py
 
 # Writes deploy/requirements.lock from this environment after a dependency was added or upgraded
 # (pip install -U ... into $(VENV) first); test_image.py fails while the two disagree.
