@@ -8,12 +8,14 @@ SOURCES := archiver_dagster archiver_dagster_tests devstack
 # `python -m` puts first on sys.path (docs/architecture.md, decision 53).
 DEVSTACK := $(BIN)/python -m devstack
 
-.PHONY: install demo dev stack test lint format bench soak soak-short soak-transient clean
+.PHONY: install demo dev stack test test-image lock lint format bench soak soak-short soak-transient clean
 
-$(STAMP): pyproject.toml
+# Run-time dependencies at the versions of deploy/requirements.lock, the image's, so that the
+# tests run what is deployed; test and lint tools resolved freely around them.
+$(STAMP): pyproject.toml deploy/requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,lint]'
+	$(BIN)/pip install --quiet -c deploy/requirements.lock -e '.[test,lint]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,6 +31,16 @@ stack: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# Installs the image's Python dependencies in a clean virtualenv exactly as the Dockerfile does
+# (from PyPI) and starts the code location, the webserver and the daemon from it (slow).
+test-image: $(STAMP)
+	$(BIN)/pytest -m slow archiver_dagster_tests/deploy/test_image_install.py
+
+# Writes deploy/requirements.lock from this environment after a dependency was added or upgraded
+# (pip install -U ... into $(VENV) first); test_image.py fails while the two disagree.
+lock: $(STAMP)
+	$(BIN)/python -m devstack.lock
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(SOURCES)

@@ -6,8 +6,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from dagster import DagsterInstance
+from dagster._core.instance.ref import InstanceRef
 
+from archiver_dagster_tests.postgres_server import PostgresServer, PostgresUnavailableError
 from archiver_dagster_tests.scicat_contract import ContractChecker
 from devstack.scicat_sim.recording import observe_exchanges
 from devstack.seed import SampleFile, SciCatSeeder, sample_files, upload_files
@@ -45,13 +48,48 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield local_stack
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the session, started on first use.
+
+    Without the server binaries the tests that need it fail, saying what is missing: they are
+    part of the suite, not optional.
+    """
+    server = PostgresServer()
+    problem = None
+    try:
+        server.start()
+    except PostgresUnavailableError as error:
+        problem = str(error)
+    if problem is not None:
+        server.stop()
+        pytest.fail(f"cannot start PostgreSQL: {problem}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def instance(tmp_path: Path) -> Iterator[DagsterInstance]:
-    """A real sqlite-backed Dagster instance in a temporary folder."""
+def instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DagsterInstance]:
+    """A real Dagster instance in a temporary folder, on sqlite unless parametrized.
+
+    With `indirect` parametrization (`STORAGES`), "postgres" gives a database of its own on the
+    session's PostgreSQL server.
+    """
     home = tmp_path / "dagster_home"
     home.mkdir()
-    with DagsterInstance.local_temp(str(home)) as local_instance:
-        yield local_instance
+    storage = getattr(request, "param", "sqlite")
+    if storage == "sqlite":
+        with DagsterInstance.local_temp(str(home)) as local_instance:
+            yield local_instance
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    with server.database() as database:
+        config = {"storage": {"postgres": {"postgres_db": server.postgres_db(database)}}}
+        (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+        with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as postgres_instance:
+            yield postgres_instance
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The repository's `dagster.yaml`, as the demo, the benchmark and the container use it."""
+"""The repository's `dagster.yaml`, as the demo, the benchmark, the soak and the tests use it."""
 
 from pathlib import Path
 

@@ -30,8 +30,8 @@ class SciCatResource(ConfigurableResource):
     timeout_s: int = Field(default=30, description="Per-request timeout (SCICAT_TIMEOUT_S).")
     retries: int = Field(default=5, description="Retries of failed requests, exponential backoff.")
     backoff_s: float = Field(default=0.5, description="First retry delay in seconds.")
-    call_budget_s: float = Field(
-        default=25.0,
+    call_budget_s: int = Field(
+        default=25,
         description="Longest time one call spends retrying; with `timeout_s` it stays below "
         "Dagster's 60 s sensor timeout (SCICAT_CALL_BUDGET_S).",
     )

@@ -1,10 +1,14 @@
-"""End to end with the daemon: SciCat jobs in, runs launched by the sensor, job status out."""
+"""End to end with the daemon: SciCat jobs in, runs launched by the sensor, job status out.
+
+On sqlite with the repository's dagster.yaml, and on PostgreSQL with the production one.
+"""
 
 import io
 import os
 import tarfile
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 import requests
@@ -12,7 +16,9 @@ from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, RunsFilter
 
 from archiver_dagster.pools import apply_pool_limits
 from archiver_dagster_tests.automation.conftest import SciCatUser
+from archiver_dagster_tests.deploy.files import production_instance_yaml
 from archiver_dagster_tests.helpers import archive_status, landing_zone_keys, wait_until
+from archiver_dagster_tests.postgres_server import STORAGES
 from devstack.demo import open_instance, prepare_dagster_home
 from devstack.seed import sample_files
 from devstack.services import DagsterServices
@@ -21,14 +27,30 @@ from devstack.stack import LocalStack
 TIMEOUT_S = 180.0
 
 
-@pytest.fixture(scope="module")
-def services(stack: LocalStack, tmp_path_factory) -> Iterator[DagsterServices]:
-    home = prepare_dagster_home(tmp_path_factory.mktemp("dagster_home"))
-    with open_instance(home) as instance:
-        apply_pool_limits(instance, {"lts_write": 2, "lts_read": 2, "lts_free_space": 1})
+@pytest.fixture(scope="module", params=STORAGES)
+def services(request, stack: LocalStack, tmp_path_factory) -> Iterator[DagsterServices]:
+    """The code server and the daemon on sqlite or PostgreSQL.
+
+    sqlite: the repository's dagster.yaml. PostgreSQL: the production one (deploy/dagster.yaml,
+    with the default run launcher), on a database of its own.
+    """
+    home = tmp_path_factory.mktemp("dagster_home")
     env = {**os.environ, "ARCHIVER_SENSOR_INTERVAL_S": "1"}
-    with DagsterServices(home, env) as running:
-        yield running
+    with ExitStack() as exits:
+        if request.param == "postgres":
+            server = request.getfixturevalue("postgres_server")
+            database = exits.enter_context(server.database())
+            (home / "dagster.yaml").write_text(production_instance_yaml())
+            # This process opens the instance too (`daemon_instance`): restored afterwards.
+            patch = exits.enter_context(pytest.MonkeyPatch.context())
+            for name, value in server.env(database).items():
+                patch.setenv(name, value)
+                env[name] = value
+        else:
+            prepare_dagster_home(home)
+        with open_instance(home) as instance:
+            apply_pool_limits(instance, {"lts_write": 2, "lts_read": 2, "lts_free_space": 1})
+        yield exits.enter_context(DagsterServices(home, env))
 
 
 @pytest.fixture
