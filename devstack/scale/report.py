@@ -50,7 +50,8 @@ def _rows(result: SessionResult) -> dict[str, str]:
     rows["peak RSS one run worker / all at once"] = (
         f"{memory.run_worker / MIB:.0f} / {memory.run_workers_total / MIB:.0f} MiB"
     )
-    rows["CPU s in window: daemon / code server + runs / bench + SciCat"] = " / ".join(
+    cpu_row = "CPU s, window start to end: daemon / code server + runs / bench + SciCat"
+    rows[cpu_row] = " / ".join(
         f"{result.cpu_s.get(role, math.nan):.0f}"
         for role in ("daemon", "code_server_and_runs", "bench_and_scicat")
     )
