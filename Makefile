@@ -8,7 +8,8 @@ SOURCES := archiver_dagster archiver_dagster_tests devstack
 # `python -m` puts first on sys.path (docs/architecture.md, decision 53).
 DEVSTACK := $(BIN)/python -m devstack
 
-.PHONY: install demo dev stack test test-image lock lint format bench soak soak-short soak-transient clean
+.PHONY: install demo dev stack test test-image lock lint format bench bench-scale \
+	bench-scale-short soak soak-short soak-transient clean
 
 # Run-time dependencies at the versions of deploy/requirements.lock, the image's, so that the
 # tests run what is deployed; test and lint tools resolved freely around them.
@@ -53,6 +54,14 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m devstack.bench
+
+# Many tiny datasets through SciCat jobs and the daemon, on sqlite and on a throwaway PostgreSQL,
+# with the run queue as it was and as tuned (docs/performance.md, "Scale"). Full: about 35 min.
+bench-scale: $(STAMP)
+	$(BIN)/python -m devstack.scale
+
+bench-scale-short: $(STAMP)
+	$(BIN)/python -m devstack.scale --short
 
 # Archives many datasets through SciCat jobs and the daemon while faults are injected, then checks
 # the invariants (docs/operations.md, "Soak"). Mounts a tmpfs as the LTS when run as root.
