@@ -1,6 +1,9 @@
 """Shared fixtures: the local stack (SciCat simulator + S3 server + LTS folder) and instances."""
 
+import os
+import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -45,13 +48,46 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield local_stack
 
 
-@pytest.fixture
-def instance(tmp_path: Path) -> Iterator[DagsterInstance]:
-    """A real sqlite-backed Dagster instance in a temporary folder."""
-    home = tmp_path / "dagster_home"
+@pytest.fixture(scope="session")
+def memory_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A folder in memory (/dev/shm) for Dagster's sqlite storage; removed after the session.
+
+    Dagster's sqlite storage syncs every event to disk, and creating it runs its migrations:
+    on a loaded machine's disk that took most of a sensor or asset test's time. The durability
+    of Dagster's own storage is not under test. Without /dev/shm, a temporary folder.
+    """
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path_factory.mktemp("memory")
+        return
+    path = Path(tempfile.mkdtemp(prefix="archiver-tests-", dir=shm))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def instance_template(memory_dir: Path) -> Path:
+    """A DAGSTER_HOME whose sqlite databases are created and migrated once per session."""
+    home = memory_dir / "instance-template"
     home.mkdir()
-    with DagsterInstance.local_temp(str(home)) as local_instance:
-        yield local_instance
+    with DagsterInstance.local_temp(str(home)) as template:
+        template.get_run_records(limit=1)
+        template.get_dynamic_partitions("datasets")
+    return home
+
+
+@pytest.fixture
+def instance(instance_template: Path, memory_dir: Path) -> Iterator[DagsterInstance]:
+    """A real sqlite-backed Dagster instance of its own, a copy of the session's template."""
+    home = memory_dir / f"instance-{uuid.uuid4().hex}"
+    shutil.copytree(instance_template, home)
+    try:
+        with DagsterInstance.local_temp(str(home)) as local_instance:
+            yield local_instance
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture
