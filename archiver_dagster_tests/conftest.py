@@ -101,6 +101,11 @@ Seed = Callable[..., list[SampleFile]]
 
 @pytest.fixture
 def seed_dataset(stack: LocalStack) -> Seed:
+    """Registers a dataset in SciCat (with md5 `chk`s unless told) and uploads its files."""
+    return dataset_seeder(stack)
+
+
+def dataset_seeder(stack: LocalStack) -> Seed:
     """Registers a dataset in SciCat (with md5 `chk`s unless told) and uploads its files.
 
     All files are uploaded, or the ones given in `upload` (e.g. with other content).
