@@ -85,7 +85,18 @@ def instance_template(memory_dir: Path) -> Path:
 
 
 @pytest.fixture
-def instance(instance_template: Path, memory_dir: Path) -> Iterator[DagsterInstance]:
+def instance(tmp_path: Path) -> Iterator[DagsterInstance]:
+    """An ephemeral instance: runs and events in memory (half the time of a run on sqlite).
+
+    What the tests check is the archiver's behaviour, not Dagster's storage; tests of what
+    needs a persistent instance (pools, re-execution in other processes) use `sqlite_instance`.
+    """
+    with DagsterInstance.ephemeral(tempdir=str(tmp_path / "dagster")) as ephemeral:
+        yield ephemeral
+
+
+@pytest.fixture
+def sqlite_instance(instance_template: Path, memory_dir: Path) -> Iterator[DagsterInstance]:
     """A real sqlite-backed Dagster instance of its own, a copy of the session's template."""
     home = memory_dir / f"instance-{uuid.uuid4().hex}"
     shutil.copytree(instance_template, home)

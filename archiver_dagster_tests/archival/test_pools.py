@@ -17,6 +17,12 @@ from devstack.seed import sample_files
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
+@pytest.fixture
+def instance(sqlite_instance: DagsterInstance) -> DagsterInstance:
+    """Pools are the instance's concurrency slots, which only a persistent instance keeps."""
+    return sqlite_instance
+
+
 def step_intervals(
     instance: DagsterInstance, run_id: str, op_name: str
 ) -> list[tuple[float, float]]:

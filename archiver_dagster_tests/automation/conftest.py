@@ -1,17 +1,14 @@
 """Fixtures of the sensor tests: a fresh SciCat per test (sensors list every submitted job).
 
-Sensors are unit-tested (layer 2) on an ephemeral instance against the in-memory SciCat fake,
+Sensors are unit-tested (layer 2) on an ephemeral instance (`instance`) against the SciCat fake,
 the simulator's backend without HTTP. `test_sensors_over_http.py` runs one test of each
 behaviour again against the simulator over HTTP.
 """
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from dagster import DagsterInstance
 
 from archiver_dagster.scicat.resource import SciCatResource
 from devstack.scicat_fake import FakeSciCatResource, SciCatFake
@@ -19,13 +16,6 @@ from devstack.scicat_sim import SciCatSimulator
 from devstack.scicat_sim.backend import SimBackend
 
 USER, PASSWORD = "archiver", "archiver-password"
-
-
-@pytest.fixture
-def instance(tmp_path: Path) -> Iterator[DagsterInstance]:
-    """An ephemeral instance: runs and events in memory, all a sensor's unit test needs."""
-    with DagsterInstance.ephemeral(tempdir=str(tmp_path / "dagster")) as ephemeral:
-        yield ephemeral
 
 
 @pytest.fixture
