@@ -2,7 +2,6 @@
 
 import re
 import shutil
-import time
 
 import pytest
 
@@ -112,12 +111,11 @@ def test_datablock_larger_than_the_lts_can_ever_hold_fails_at_once(
     # A margin that leaves 4 KiB for the archiver were everything else on the share deleted.
     usage = shutil.disk_usage(stack.lts_root)
     margin = f"{(usage.used + usage.free - 4096) / usage.total * 100:.9f}"
-    overrides = {"lts": lts(stack, free_space_percentage=margin, free_space_timeout_s=60)}
+    # A wait would outlast the test's timeout: failing at all shows it did not wait.
+    overrides = {"lts": lts(stack, free_space_percentage=margin, free_space_timeout_s=3600)}
 
-    started = time.monotonic()
     result = archive(instance, pid, overrides)
     assert not result.success
-    assert time.monotonic() - started < 30  # not after the free-space timeout
     [failure] = [event for event in result.all_events if event.is_step_failure]
     assert "wait_for_lts_space" in failure.step_key
     # Its reservation is released by the op itself, before any cleanup.
