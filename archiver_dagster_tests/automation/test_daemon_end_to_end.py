@@ -77,13 +77,13 @@ def runs_of_job(instance: DagsterInstance, job_id: str) -> list:
 def jobs(services: DagsterServices, stack: LocalStack, user: SciCatUser) -> dict[str, Scenario]:
     """Every test's jobs, submitted at once; retrievals once their archive job has finished."""
     seed = dataset_seeder(stack)
-    scenarios = {
+    scenarios = {  # in the order of submission: the retrievals have the longest way to go
+        "retrieve": Scenario([new_pid()], sample_files(5, 4000)),
+        "two_retrieves": Scenario([new_pid()]),
         "two_datasets": Scenario([new_pid(), f"plain-{uuid.uuid4()}"]),
         "missing_files": Scenario([new_pid()], sample_files(3, 500), uploaded=2),
         "system_failure": Scenario([new_pid(), new_pid()]),
         "restart": Scenario([new_pid() for _ in range(3)]),
-        "retrieve": Scenario([new_pid()], sample_files(5, 4000)),
-        "two_retrieves": Scenario([new_pid()]),
     }
     for scenario in scenarios.values():
         for pid in scenario.pids:
