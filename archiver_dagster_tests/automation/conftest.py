@@ -13,7 +13,6 @@ import requests
 from archiver_dagster.scicat.resource import SciCatResource
 from devstack.scicat_fake import FakeSciCatResource, SciCatFake
 from devstack.scicat_sim import SciCatSimulator
-from devstack.scicat_sim.backend import SimBackend
 
 USER, PASSWORD = "archiver", "archiver-password"
 
@@ -24,7 +23,7 @@ def scicat_sim() -> SciCatFake:
     return SciCatFake(users={USER: PASSWORD})
 
 
-def resource_for(sim: SimBackend, version: int, **fields: Any) -> SciCatResource:
+def resource_for(sim: SciCatFake | SciCatSimulator, version: int, **fields: Any) -> SciCatResource:
     """A sensor's SciCat resource on `sim`: in process for the fake, over HTTP otherwise."""
     settings: dict[str, Any] = {
         "username": USER,
@@ -36,7 +35,7 @@ def resource_for(sim: SimBackend, version: int, **fields: Any) -> SciCatResource
     }
     if isinstance(sim, SciCatFake):
         return FakeSciCatResource(fake=sim, **settings)
-    return SciCatResource(endpoint=getattr(sim, "url"), **settings)  # noqa: B009
+    return SciCatResource(endpoint=sim.url, **settings)
 
 
 def dataset_body(pid: str) -> dict[str, Any]:

@@ -101,7 +101,7 @@ class SciCatFake(SimBackend):
             raise error
         fault = self._operation_faults.take(operation, path)
         response, taken = self.exchange(request, fault)
-        self._record(Call(operation, request.method, path, body, response.status))
+        self._record(Call(operation, request.method, path, body, int(response.status)))
         return response, taken
 
     def client(self, **settings: Any) -> "FakeSciCatClient":
