@@ -8,12 +8,15 @@ SOURCES := archiver_dagster archiver_dagster_tests devstack
 # `python -m` puts first on sys.path (docs/architecture.md, decision 53).
 DEVSTACK := $(BIN)/python -m devstack
 
-.PHONY: install demo dev stack test lint format bench soak soak-short soak-transient clean
+.PHONY: install demo dev stack test test-image lock lint format bench bench-scale \
+	bench-scale-short soak soak-short soak-transient clean
 
-$(STAMP): pyproject.toml
+# Run-time dependencies at the versions of deploy/requirements.lock, the image's, so that the
+# tests run what is deployed; test and lint tools resolved freely around them.
+$(STAMP): pyproject.toml deploy/requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,lint]'
+	$(BIN)/pip install --quiet -c deploy/requirements.lock -e '.[test,lint]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,6 +33,16 @@ stack: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
+# Installs the image's Python dependencies in a clean virtualenv exactly as the Dockerfile does
+# (from PyPI) and starts the code location, the webserver and the daemon from it (slow).
+test-image: $(STAMP)
+	$(BIN)/pytest -m slow archiver_dagster_tests/deploy/test_image_install.py
+
+# Writes deploy/requirements.lock from this environment after a dependency was added or upgraded
+# (pip install -U ... into $(VENV) first); test_image.py fails while the two disagree.
+lock: $(STAMP)
+	$(BIN)/python -m devstack.lock
+
 lint: $(STAMP)
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/ruff format --check $(SOURCES)
@@ -41,6 +54,14 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m devstack.bench
+
+# Many tiny datasets through SciCat jobs and the daemon, on sqlite and on a throwaway PostgreSQL,
+# with the run queue as it was and as tuned (docs/performance.md, "Scale"). Full: about 35 min.
+bench-scale: $(STAMP)
+	$(BIN)/python -m devstack.scale
+
+bench-scale-short: $(STAMP)
+	$(BIN)/python -m devstack.scale --short
 
 # Archives many datasets through SciCat jobs and the daemon while faults are injected, then checks
 # the invariants (docs/operations.md, "Soak"). Mounts a tmpfs as the LTS when run as root.

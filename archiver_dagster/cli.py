@@ -55,7 +55,7 @@ def _check_scicat(args: argparse.Namespace) -> int:
         sys.stderr.write(f"configuration error: {problem}\n")
     if problems:
         return 2
-    client = SciCatClient(
+    with SciCatClient(
         endpoint=values["SCICAT_ENDPOINT"],
         api_prefix=values["SCICAT_API_PREFIX"],
         jobs_api_prefix=values["SCICAT_JOBS_API_PREFIX"],
@@ -64,11 +64,8 @@ def _check_scicat(args: argparse.Namespace) -> int:
         timeout_s=float(values["SCICAT_TIMEOUT_S"]),
         retries=args.retries,
         backoff_s=0.5,
-    )
-    try:
+    ) as client:
         checks = run_preflight(client, args.pid, values["ARCHIVER_JOB_SUBMITTED_STATUS"])
-    finally:
-        client.close()
     for check in checks:
         sys.stdout.write(check.line() + "\n")
     failed = [check.name for check in checks if not check.ok]

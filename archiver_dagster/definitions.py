@@ -14,14 +14,14 @@ from dagster import (
 from dagster_aws.s3 import S3Resource
 
 from archiver_dagster.archival.assets import archival_assets
-from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME, archive_dataset_job
+from archiver_dagster.archival.dagster_job import ARCHIVE_JOB_NAME, archive_dataset_job
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.automation.cleanup_sensor import dataset_cleanup_sensor
 from archiver_dagster.automation.intake_sensor import scicat_jobs_sensor
 from archiver_dagster.automation.status_sensor import scicat_job_status_sensor
 from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, JsonManifestIOManagerFactory
 from archiver_dagster.retrieval.assets import retrieval_assets
-from archiver_dagster.retrieval.jobs import retrieve_dataset_job
+from archiver_dagster.retrieval.dagster_job import retrieve_dataset_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.settings import definition_time_setting, env_int_setting, env_setting
 from archiver_dagster.storage.landing_zone import LandingZoneResource
@@ -31,9 +31,10 @@ from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 
 # The executor is chosen with ARCHIVER_EXECUTOR (docs/architecture.md, decision 13). in_process
 # (default): steps run one after the other in the run's process; each datablock op already uses
-# two cores (threads), and a run costs ~1 s of Dagster overhead instead of ~4.5 s. multiprocess:
-# datablocks of one run in parallel, each step in a process forked from a server that has
-# preloaded Dagster and the warmed-up definitions (`archiver_dagster.preload`).
+# two cores (threads), and a run is spared the start of a process per step, most of Dagster's
+# overhead on a small dataset (docs/performance.md). multiprocess: datablocks of one run in
+# parallel, each step in a process forked from a server that has preloaded Dagster and the
+# warmed-up definitions (`archiver_dagster.preload`).
 PRELOAD_MODULES = ["dagster", "archiver_dagster.preload"]
 EXECUTORS: dict[str, ExecutorDefinition] = {
     "in_process": in_process_executor,

@@ -51,7 +51,7 @@ class VerificationError(ArchiverSystemError):
     retriable = False
 
 
-class LtsFullError(ArchiverSystemError):
+class LTSFullError(ArchiverSystemError):
     """The LTS did not free enough space in time."""
 
 

@@ -1,8 +1,8 @@
 """What the executor's forkserver imports once, so that every step process starts warm.
 
 Importing the definitions loads every module a step needs. Creating (never using) one S3 client
-also imports botocore's lazily loaded modules and reads its data files: ~0.1 s that each step
-process touching S3 would otherwise spend again (docs/performance.md). No network I/O.
+also imports botocore's lazily loaded modules and reads its data files, work that each step
+process touching S3 would otherwise do again (docs/performance.md). No network I/O.
 """
 
 import gc

@@ -141,6 +141,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARCHIVER_DOWNLOAD_CONCURRENCY", "8", _positive_int, "Parallel landing-zone requests"),
     Setting("ARCHIVER_SENSOR_INTERVAL_S", "30", _positive_int, "SciCat job polling interval"),
     Setting("ARCHIVER_CLEANUPS_PER_TICK", "10", _positive_int, "Failed runs cleaned per tick"),
+    Setting("ARCHIVER_RUNS_PER_TICK", "10", _positive_int, "Runs requested per intake tick"),
     Setting("ARCHIVER_MAX_RUN_SECONDS", "259200", _positive_int, "Longest run of one dataset"),
     Setting("ARCHIVER_RETRY_FIRST_S", "30", _positive_float, "First retry of a failed cleanup"),
     Setting("ARCHIVER_EXECUTOR", "in_process", _executor, "Step executor of archive/retrieve runs"),

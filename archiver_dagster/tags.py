@@ -1,4 +1,4 @@
-"""Run tags that tie a Dagster run to the SciCat job and dataset it serves."""
+"""Run tags: the SciCat job and dataset a run serves, its cleanup after failure, its time limit."""
 
 PARTITION_TAG = "dagster/partition"
 JOB_ID_TAG = "scicat/job_id"
@@ -11,8 +11,8 @@ JOB_ATTEMPT_TAG = "scicat/job_attempt"
 JOB_REPORTED_TAG = "scicat/job_reported"
 
 
-# Set by the failure sensor once a failed dataset run was reported and cleaned up; the job status
-# sensor waits for it so that SciCat shows the dataset's error before the job's final status.
+# Set by `dataset_cleanup_sensor` once a failed dataset run was reported and cleaned up; the job
+# status sensor waits for it so that SciCat shows the dataset's error before the job's final status.
 CLEANED_UP_TAG = "archiver/cleaned_up"
 # While a failed run's cleanup keeps failing: how often it was tried, and the last error.
 CLEANUP_ATTEMPTS_TAG = "archiver/cleanup_attempts"

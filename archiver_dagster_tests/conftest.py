@@ -9,9 +9,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from dagster import DagsterInstance
+from dagster._core.instance.ref import InstanceRef
 from hypothesis import settings
 
+from archiver_dagster_tests.postgres_server import PostgresServer, PostgresUnavailableError
 from archiver_dagster_tests.scicat_contract import ContractChecker
 from devstack.scicat_sim.recording import observe_exchanges
 from devstack.seed import SampleFile, SciCatSeeder, sample_files, upload_files
@@ -55,6 +58,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 
 @pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the session, started on first use.
+
+    Without the server binaries the tests that need it fail, saying what is missing: they are
+    part of the suite, not optional.
+    """
+    server = PostgresServer()
+    problem = None
+    try:
+        server.start()
+    except PostgresUnavailableError as error:
+        problem = str(error)
+    if problem is not None:
+        server.stop()
+        pytest.fail(f"cannot start PostgreSQL: {problem}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
 def memory_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A folder in memory (/dev/shm) for Dagster's sqlite storage; removed after the session.
 
@@ -85,14 +110,30 @@ def instance_template(memory_dir: Path) -> Path:
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Iterator[DagsterInstance]:
-    """An ephemeral instance: runs and events in memory (half the time of a run on sqlite).
+def instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DagsterInstance]:
+    """An ephemeral Dagster instance (runs and events in memory) unless parametrized.
 
-    What the tests check is the archiver's behaviour, not Dagster's storage; tests of what
-    needs a persistent instance (pools, re-execution in other processes) use `sqlite_instance`.
+    What most tests check is the archiver's behaviour, not Dagster's storage, and a run takes
+    half the time it takes on sqlite. With `indirect` parametrization (`STORAGES`), "sqlite"
+    gives a copy of the session's migrated sqlite instance (`sqlite_instance`) and "postgres" a
+    database of its own on the session's PostgreSQL server.
     """
-    with DagsterInstance.ephemeral(tempdir=str(tmp_path / "dagster")) as ephemeral:
-        yield ephemeral
+    storage = getattr(request, "param", None)
+    if storage is None:
+        with DagsterInstance.ephemeral(tempdir=str(tmp_path / "dagster")) as ephemeral:
+            yield ephemeral
+        return
+    if storage == "sqlite":
+        yield request.getfixturevalue("sqlite_instance")
+        return
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    with server.database() as database:
+        config = {"storage": {"postgres": {"postgres_db": server.postgres_db(database)}}}
+        (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+        with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as postgres_instance:
+            yield postgres_instance
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Test helpers: materialize a dataset, run the failure sensor on a failed run, inspect stores."""
+"""Test helpers: materialize a dataset, run the cleanup sensor on a failed run, inspect stores."""
 
 import ctypes
 import time

@@ -5,7 +5,7 @@ import pytest
 from archiver_dagster.errors import (
     ArchiverError,
     DatablockTooLargeError,
-    LtsFullError,
+    LTSFullError,
     MissingFilesError,
     VerificationError,
     failure_from,
@@ -20,7 +20,7 @@ from archiver_dagster.storage.layout import ArchiveIdOutsideDatasetError
         (VerificationError("checksum differs"), "system", False),
         (ArchiveIdOutsideDatasetError("archiveId 'x' is outside"), "system", False),
         (DatablockTooLargeError("larger than the LTS can ever hold"), "system", False),
-        (LtsFullError("no room yet"), "system", True),
+        (LTSFullError("no room yet"), "system", True),
         (ValueError("a crash"), "system", True),
     ],
 )

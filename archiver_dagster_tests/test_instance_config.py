@@ -1,4 +1,4 @@
-"""The repository's `dagster.yaml`, as the demo, the benchmark and the container use it."""
+"""The repository's `dagster.yaml`, as the demo, the benchmark, the soak and the tests use it."""
 
 from pathlib import Path
 
@@ -45,3 +45,11 @@ def test_the_event_log_keeps_dagster_events_and_info_lines_but_no_debug_lines(
         DagsterEventType.LOADED_INPUT,
         DagsterEventType.STEP_SUCCESS,
     } <= kinds
+
+
+def test_sensors_tick_in_parallel_threads(tmp_path: Path) -> None:
+    home = prepare_dagster_home(tmp_path / "dagster_home")
+    with open_instance(home) as instance:
+        settings = instance.get_settings("sensors")
+    assert settings["use_threads"] is True
+    assert settings["num_workers"] >= 3  # intake, status, cleanup

@@ -14,7 +14,7 @@ from archiver_dagster.archival.lts_ops import (
 )
 from archiver_dagster.archival.manifests import (
     DatablocksManifest,
-    LtsDatablocksManifest,
+    LTSDatablocksManifest,
     OrigDatablocksManifest,
     VerifiedDatablocksManifest,
 )
@@ -66,10 +66,9 @@ def origdatablocks(
         except InvalidPidError as error:
             raise InvalidDatasetPidError(str(error)) from error
         s3_faults = logged_faults(landing_zone.transient_fault_budget_s, context.log)
-        client = scicat.run_client(context.log)
-        dataset = client.get_dataset(pid)
-        files = source_files(client.get_origdatablocks(pid))
-        client.close()
+        with scicat.run_session(context.log) as client:
+            dataset = client.get_dataset(pid)
+            files = source_files(client.get_origdatablocks(pid))
         mode = archival_mode(dataset)  # the one place the path of the run is decided
         if mode is ArchivalMode.REVERIFY:
             context.log.info(f"{pid} is already on the archive disk: its copies are re-verified")
@@ -108,7 +107,7 @@ def datablocks(origdatablocks: OrigDatablocksManifest) -> DatablocksManifest:
     ins={"datablocks": AssetIn(key=DATABLOCKS_ASSET_KEY)},
     kinds={"lts"},
 )
-def lts_datablocks(datablocks: DatablocksManifest) -> LtsDatablocksManifest:
+def lts_datablocks(datablocks: DatablocksManifest) -> LTSDatablocksManifest:
     """Copies of the datablocks on the LTS (pools `lts_free_space`, then `lts_write`)."""
     copies = fan_out_datablocks(datablocks).map(
         lambda block: copy_to_lts(wait_for_lts_space(block))
@@ -117,7 +116,7 @@ def lts_datablocks(datablocks: DatablocksManifest) -> LtsDatablocksManifest:
 
 
 @graph_asset(partitions_def=datasets_partitions, group_name=ARCHIVAL_GROUP, kinds={"lts", "scicat"})
-def verified_datablocks(lts_datablocks: LtsDatablocksManifest) -> VerifiedDatablocksManifest:
+def verified_datablocks(lts_datablocks: LTSDatablocksManifest) -> VerifiedDatablocksManifest:
     """Every copy read back from the LTS media and checked; the landing zone is then released."""
     verified = fan_out_lts_copies(lts_datablocks).map(
         lambda copy: verify_lts_copy(settle_lts_copy(copy))

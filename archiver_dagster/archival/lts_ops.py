@@ -9,14 +9,14 @@ from dagster import DynamicOut, DynamicOutput, MetadataValue, OpExecutionContext
 from archiver_dagster.archival.manifests import (
     DatablockManifest,
     DatablocksManifest,
-    LtsCopy,
-    LtsDatablocksManifest,
+    LTSCopy,
+    LTSDatablocksManifest,
 )
 from archiver_dagster.archival.mode import ArchivalMode
 from archiver_dagster.errors import classified_failures
 from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, mapping_key
 from archiver_dagster.metadata import throughput
-from archiver_dagster.storage.durable_copy import LtsError
+from archiver_dagster.storage.durable_copy import LTSError
 from archiver_dagster.storage.lts import LTSResource
 
 
@@ -62,32 +62,32 @@ def wait_for_lts_space(
 @op(pool="lts_write")
 def copy_to_lts(
     context: OpExecutionContext, datablock: DatablockManifest, lts: LTSResource
-) -> LtsCopy:
+) -> LTSCopy:
     """Copies the tar to the LTS with the kernel's copy and flushes it to stable storage."""
     started = time.monotonic()
     with classified_failures():
         if datablock.mode is ArchivalMode.REVERIFY:  # already on the LTS: nothing to copy
             path = lts.path_of(datablock.archive_id)
             if not path.is_file() or path.stat().st_size != datablock.packed_size:
-                raise LtsError(f"{path} is missing or not {datablock.packed_size} bytes")
-            return LtsCopy(datablock=datablock, lts_path=str(path), stored_at=path.stat().st_mtime)
+                raise LTSError(f"{path} is missing or not {datablock.packed_size} bytes")
+            return LTSCopy(datablock=datablock, lts_path=str(path), stored_at=path.stat().st_mtime)
         path = lts.store(datablock.scratch_file(), datablock.archive_id)
     seconds = time.monotonic() - started
     context.add_output_metadata(
         {"lts_path": MetadataValue.path(str(path)), **throughput(datablock.packed_size, seconds)}
     )
-    return LtsCopy(datablock=datablock, lts_path=str(path), stored_at=time.time(), seconds=seconds)
+    return LTSCopy(datablock=datablock, lts_path=str(path), stored_at=time.time(), seconds=seconds)
 
 
-@op(out=Out(LtsDatablocksManifest, io_manager_key=MANIFEST_IO_MANAGER))
+@op(out=Out(LTSDatablocksManifest, io_manager_key=MANIFEST_IO_MANAGER))
 def collect_lts_copies(
-    context: OpExecutionContext, copies: list[LtsCopy]
-) -> Output[LtsDatablocksManifest]:
+    context: OpExecutionContext, copies: list[LTSCopy]
+) -> Output[LTSDatablocksManifest]:
     """Gathers the copies into the asset's manifest."""
     ordered = sorted(copies, key=lambda copy: copy.datablock.index)
     seconds = sum(copy.seconds for copy in ordered)
     return Output(
-        LtsDatablocksManifest(pid=context.partition_key, copies=ordered),
+        LTSDatablocksManifest(pid=context.partition_key, copies=ordered),
         metadata={
             "datablocks": len(ordered),
             "lts_paths": MetadataValue.json([copy.lts_path for copy in ordered]),

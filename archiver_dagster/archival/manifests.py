@@ -65,7 +65,7 @@ class DatablocksManifest(BaseModel):
     mode: ArchivalMode = Field(description="Archive the files, or re-verify the archive.")
 
 
-class LtsCopy(BaseModel):
+class LTSCopy(BaseModel):
     """A datablock stored on the LTS."""
 
     datablock: DatablockManifest
@@ -77,11 +77,11 @@ class LtsCopy(BaseModel):
     free_space_wait_seconds: float = 0.0
 
 
-class LtsDatablocksManifest(BaseModel):
+class LTSDatablocksManifest(BaseModel):
     """Value of `lts_datablocks`: the copies on the LTS."""
 
     pid: str
-    copies: list[LtsCopy]
+    copies: list[LTSCopy]
 
 
 class VerifiedCopy(BaseModel):

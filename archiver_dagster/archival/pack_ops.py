@@ -76,39 +76,38 @@ def plan_datablock_packing(
     pid = context.partition_key
     with classified_failures():
         layout = packing.layout(pid)
-        client = scicat.run_client(context.log)
-        if origdatablocks.mode is ArchivalMode.REVERIFY:
-            checksums = recorded_tar_checksums(context.instance, pid)
-            registered = [
-                block.model_copy(update={"checksum": checksums.get(block.archive_id, "")})
-                for block in manifests_from_registered(layout, client.get_datablocks(pid))
-            ]
-            if not registered:
-                raise ArchiverSystemError(
-                    f"dataset {pid} is marked datasetOnArchiveDisk but has no datablocks"
+        with scicat.run_session(context.log) as client:
+            if origdatablocks.mode is ArchivalMode.REVERIFY:
+                checksums = recorded_tar_checksums(context.instance, pid)
+                registered = [
+                    block.model_copy(update={"checksum": checksums.get(block.archive_id, "")})
+                    for block in manifests_from_registered(layout, client.get_datablocks(pid))
+                ]
+                if not registered:
+                    raise ArchiverSystemError(
+                        f"dataset {pid} is marked datasetOnArchiveDisk but has no datablocks"
+                    )
+                plans = [
+                    DatablockPlan(mode=ArchivalMode.REVERIFY, index=block.index, registered=block)
+                    for block in registered
+                ]
+            else:
+                client.update_lifecycle(
+                    pid, LifecycleUpdate(archive_status_message=ArchiveStatus.STARTED)
                 )
-            plans = [
-                DatablockPlan(mode=ArchivalMode.REVERIFY, index=block.index, registered=block)
-                for block in registered
-            ]
-        else:
-            client.update_lifecycle(
-                pid, LifecycleUpdate(archive_status_message=ArchiveStatus.STARTED)
-            )
-            packing.remove_scratch(pid)  # leftovers of an earlier, interrupted attempt
-            by_path = {file.path: file for file in origdatablocks.files}
-            groups = plan_datablocks(
-                [file_entry(file) for file in origdatablocks.files], packing.target_size_bytes
-            )
-            plans = [
-                DatablockPlan(
-                    mode=ArchivalMode.ARCHIVE,
-                    index=index,
-                    files=[by_path[entry.path] for entry in group],
+                packing.remove_scratch(pid)  # leftovers of an earlier, interrupted attempt
+                by_path = {file.path: file for file in origdatablocks.files}
+                groups = plan_datablocks(
+                    [file_entry(file) for file in origdatablocks.files], packing.target_size_bytes
                 )
-                for index, group in enumerate(groups)
-            ]
-        client.close()
+                plans = [
+                    DatablockPlan(
+                        mode=ArchivalMode.ARCHIVE,
+                        index=index,
+                        files=[by_path[entry.path] for entry in group],
+                    )
+                    for index, group in enumerate(groups)
+                ]
     context.log.info(f"{pid}: {len(plans)} datablock(s) planned")
     for plan in plans:
         yield DynamicOutput(
@@ -221,11 +220,9 @@ def register_datablocks(
     blocks = sorted(packed, key=lambda block: block.index)
     faults = 0
     if origdatablocks.mode is ArchivalMode.ARCHIVE:
-        with classified_failures():
-            client = scicat.run_client(context.log)
+        with classified_failures(), scicat.run_session(context.log) as client:
             blocks = register(client, packing.layout(pid), blocks, origdatablocks.files)
-            client.close()
-            faults = client.transient_faults
+        faults = client.transient_faults
     pack_seconds = sum(block.pack_seconds for block in blocks)
     manifest = DatablocksManifest(pid=pid, datablocks=blocks, mode=origdatablocks.mode)
     return Output(

@@ -9,7 +9,7 @@ datablocks with those sizes. Otherwise nothing is deleted.
 
 from collections.abc import Sequence
 
-from archiver_dagster.archival.manifests import LtsCopy, MemberManifest
+from archiver_dagster.archival.manifests import LTSCopy, MemberManifest
 from archiver_dagster.errors import ArchiverSystemError, bounded_list
 from archiver_dagster.scicat.client import SciCatClient
 from archiver_dagster.storage.landing_zone import LandingZoneObject
@@ -21,7 +21,7 @@ class ReleaseRefusedError(ArchiverSystemError):
     """The LTS or SciCat does not hold what was verified: the landing zone is kept."""
 
 
-def lts_problems(copies: Sequence[LtsCopy], lts: LTSResource) -> list[str]:
+def lts_problems(copies: Sequence[LTSCopy], lts: LTSResource) -> list[str]:
     """What is missing or of another size on the LTS, compared with the verified copies."""
     problems = []
     for copy in copies:
@@ -40,7 +40,7 @@ def lts_problems(copies: Sequence[LtsCopy], lts: LTSResource) -> list[str]:
 
 
 def registration_problems(
-    copies: Sequence[LtsCopy], client: SciCatClient, layout: DatasetLayout
+    copies: Sequence[LTSCopy], client: SciCatClient, layout: DatasetLayout
 ) -> list[str]:
     """How SciCat's datablocks of the dataset differ from the verified copies."""
     registered = {
@@ -64,7 +64,7 @@ def registration_problems(
 
 
 def confirm_release(
-    copies: Sequence[LtsCopy], client: SciCatClient, lts: LTSResource, layout: DatasetLayout
+    copies: Sequence[LTSCopy], client: SciCatClient, lts: LTSResource, layout: DatasetLayout
 ) -> None:
     """Raises `ReleaseRefusedError` unless the LTS and SciCat hold exactly the verified copies."""
     problems = lts_problems(copies, lts) + registration_problems(copies, client, layout)

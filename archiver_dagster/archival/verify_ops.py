@@ -18,8 +18,8 @@ from dagster import (
 )
 
 from archiver_dagster.archival.manifests import (
-    LtsCopy,
-    LtsDatablocksManifest,
+    LTSCopy,
+    LTSDatablocksManifest,
     VerifiedCopy,
     VerifiedDatablocksManifest,
 )
@@ -44,17 +44,17 @@ from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.transient import logged_faults
 
 
-@op(out=DynamicOut(LtsCopy))
+@op(out=DynamicOut(LTSCopy))
 def fan_out_lts_copies(
-    lts_datablocks: LtsDatablocksManifest,
-) -> Iterator[DynamicOutput[LtsCopy]]:
+    lts_datablocks: LTSDatablocksManifest,
+) -> Iterator[DynamicOutput[LTSCopy]]:
     """Emits one output per LTS copy to verify."""
     for copy in lts_datablocks.copies:
         yield DynamicOutput(copy, mapping_key=mapping_key(copy.datablock.index))
 
 
 @op
-def settle_lts_copy(context: OpExecutionContext, copy: LtsCopy, lts: LTSResource) -> LtsCopy:
+def settle_lts_copy(context: OpExecutionContext, copy: LTSCopy, lts: LTSResource) -> LTSCopy:
     """Waits what is left of the LTS settle time since the copy was flushed, holding no pool."""
     if copy.datablock.mode is ArchivalMode.REVERIFY:
         return copy  # flushed by an earlier run, long settled
@@ -66,7 +66,7 @@ def settle_lts_copy(context: OpExecutionContext, copy: LtsCopy, lts: LTSResource
 
 
 @op(pool="lts_read")
-def verify_lts_copy(context: OpExecutionContext, copy: LtsCopy, lts: LTSResource) -> VerifiedCopy:
+def verify_lts_copy(context: OpExecutionContext, copy: LTSCopy, lts: LTSResource) -> VerifiedCopy:
     """Reads the copy once from the media, checking the tar checksum and every member's."""
     block = copy.datablock
     expected = [member.expected() for member in block.members]
@@ -97,7 +97,7 @@ def verify_lts_copy(context: OpExecutionContext, copy: LtsCopy, lts: LTSResource
 @op(out=Out(VerifiedDatablocksManifest, io_manager_key=MANIFEST_IO_MANAGER))
 def finalize_archival(
     context: OpExecutionContext,
-    lts_datablocks: LtsDatablocksManifest,
+    lts_datablocks: LTSDatablocksManifest,
     verified: list[VerifiedCopy],
     scicat: SciCatResource,
     landing_zone: LandingZoneResource,
@@ -113,8 +113,7 @@ def finalize_archival(
         if {copy.archive_id for copy in ordered} != expected:
             raise ArchiverSystemError(f"{pid}: not every datablock was verified; keeping the data")
         layout = landing_zone.layout(pid)
-        client = scicat.run_client(context.log)
-        try:
+        with scicat.run_session(context.log) as client:
             # The manifests may be an earlier run's (re-execution from failure): the LTS and
             # SciCat are asked again, now, before the dataset is marked archived ...
             confirm_release(copies, client, lts, layout)
@@ -128,8 +127,6 @@ def finalize_archival(
             )
             # ... and once more right before the only other copy is deleted.
             confirm_release(copies, client, lts, layout)
-        finally:
-            client.close()
         faults = client.transient_faults
         # Only files packed by this run (re-verifying an archived dataset releases nothing),
         # and only objects still as they were packed.

@@ -9,13 +9,13 @@ from dagster import OpExecutionContext, RetryRequested
 
 from archiver_dagster.errors import ArchiverSystemError, VerificationError, failure_from
 from archiver_dagster.packing.verify import ChecksumMismatchError, UnsafeMemberError
-from archiver_dagster.storage.durable_copy import LtsError
+from archiver_dagster.storage.durable_copy import LTSError
 from archiver_dagster.storage.lts import LTSResource
 
 # The copy is there but differs from what was registered: retrying cannot help.
 INTEGRITY_ERRORS = (ChecksumMismatchError, UnsafeMemberError, tarfile.TarError)
 # The copy could not be read (yet): the LTS may be recalling it from tape.
-READ_ERRORS = (OSError, LtsError)
+READ_ERRORS = (OSError, LTSError)
 
 
 def retry_delay_s(first_delay_s: float, retry_number: int) -> float:

@@ -88,35 +88,26 @@ def busy_with_another_run(context: SensorEvaluationContext, run: DagsterRun) -> 
 
 
 class Cleaner:
-    """Cleans up one failed run with the sensor's resources; one SciCat login per tick."""
+    """Cleans up one failed run with the sensor's resources and the tick's SciCat client.
+
+    The client logs in on its first request, so a tick with nothing to clean up never does.
+    """
 
     def __init__(
         self,
         context: SensorEvaluationContext,
-        scicat: SciCatResource,
+        client: SciCatClient,
         landing_zone: LandingZoneResource,
         lts: LTSResource,
         packing: PackingResource,
         retrieval_bucket: RetrievalBucketResource,
     ) -> None:
         self.context = context
-        self.scicat = scicat
+        self.client = client
         self.landing_zone = landing_zone
         self.lts = lts
         self.packing = packing
         self.retrieval_bucket = retrieval_bucket
-        self._client: SciCatClient | None = None
-
-    def client(self) -> SciCatClient:
-        """The tick's SciCat client, logged in on first use."""
-        if self._client is None:
-            self._client = self.scicat.client()
-        return self._client
-
-    def close(self) -> None:
-        """Closes the SciCat client if one was opened."""
-        if self._client is not None:
-            self._client.close()
 
     def clean_up(self, run: DagsterRun) -> object:
         """Reports the run's failure on its dataset and removes what it left; returns a report."""
@@ -126,14 +117,14 @@ class Cleaner:
         kind, message = describe_failure(instance, run)
         if kind_of_run is RunKind.ARCHIVE:
             return clean_up_failed_archival(
-                pid, kind, message, self.client(), self.landing_zone, self.lts, self.packing
+                pid, kind, message, self.client, self.landing_zone, self.lts, self.packing
             )
         return clean_up_failed_retrieval(
             pid,
             run.run_id,
             kind,
             message,
-            self.client(),
+            self.client,
             self.retrieval_bucket,
             self.lts.dataset_layout,
         )
@@ -190,12 +181,12 @@ def dataset_cleanup_sensor(
     cursor.updated_after = discover(context, cursor)
     now = time.time()
     chosen = due(cursor, now, definition_time_int("ARCHIVER_CLEANUPS_PER_TICK"))
-    cleaner = Cleaner(context, scicat, landing_zone, lts, packing, retrieval_bucket)
     try:
-        for run_id in chosen:
-            process(cleaner, cursor, run_id, now)
+        with scicat.tick_session() as client:
+            cleaner = Cleaner(context, client, landing_zone, lts, packing, retrieval_bucket)
+            for run_id in chosen:
+                process(cleaner, cursor, run_id, now)
     finally:
-        cleaner.close()
         context.update_cursor(cursor.model_dump_json())
     if not chosen:
         waiting = len(cursor.pending)

@@ -2,17 +2,64 @@
 
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel
+
 from archiver_dagster.automation.backoff import RetryState
 from archiver_dagster.automation.cursors import JsonCursor
 from archiver_dagster.partitions import InvalidPidError, validate_pid, validate_retrievable_pid
-from archiver_dagster.scicat.jobs import JobType, SciCatJob
+from archiver_dagster.scicat.job_api import JobType, SciCatJob
+
+
+class Launch(BaseModel):
+    """A job whose runs are being requested over several ticks: what is left to request."""
+
+    job_type: str
+    attempt: int
+    pids: list[str]  # the job's datasets, in the job's order
+    requested: int = 0  # how many of them have had their run requested
 
 
 class IntakeCursor(JsonCursor):
-    """Jobs requested but not yet confirmed `inProgress`, and jobs SciCat refused to update."""
+    """What the intake sensor carries from tick to tick.
+
+    `requested`: jobs whose runs were requested, not yet confirmed `inProgress`; `launching`:
+    jobs whose runs are requested over several ticks, in the order they were accepted;
+    `backoff`: jobs SciCat refused to update.
+    """
 
     requested: dict[str, list[str]] = {}
+    launching: dict[str, Launch] = {}
     backoff: dict[str, RetryState] = {}
+
+
+@dataclass(frozen=True)
+class LaunchSlice:
+    """Datasets of one job whose runs this tick requests."""
+
+    job_id: str
+    job_type: str
+    attempt: int
+    pids: list[str]
+
+
+def take_launch_slices(cursor: IntakeCursor, budget: int) -> list[LaunchSlice]:
+    """Up to `budget` datasets' runs, oldest job first; advances (and ends) the launches.
+
+    A job accepted earlier is launched to its end before a newer one starts, so its runs
+    queue together; nothing is lost between ticks, and the run keys make a slice requested
+    twice (a tick whose cursor was not saved) harmless.
+    """
+    slices: list[LaunchSlice] = []
+    for job_id, launch in list(cursor.launching.items()):
+        if budget <= 0:
+            break
+        pids = launch.pids[launch.requested : launch.requested + budget]
+        slices.append(LaunchSlice(job_id, launch.job_type, launch.attempt, pids))
+        launch.requested += len(pids)
+        budget -= len(pids)
+        if launch.requested >= len(launch.pids):
+            del cursor.launching[job_id]
+    return slices
 
 
 @dataclass(frozen=True)
@@ -79,7 +126,8 @@ def plan_intake(
             continue
         known = runs.get(job.id)
         reset = known is not None and known.all_finished and known.reported
-        if job.id in cursor.requested or (known is not None and not reset):
+        launching = job.id in cursor.launching or job.id in cursor.requested
+        if launching or (known is not None and not reset):
             (plan.confirm if known is not None else plan.wait).append(job)
             continue
         problem = job_problem(job)

@@ -12,13 +12,21 @@ from dagster import (
     sensor,
 )
 
-from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME, archive_dataset_job
+from archiver_dagster.archival.dagster_job import ARCHIVE_JOB_NAME, archive_dataset_job
 from archiver_dagster.automation.backoff import RetryState, after_failure
-from archiver_dagster.automation.intake import IntakeCursor, IntakePlan, JobRuns, plan_intake
+from archiver_dagster.automation.intake import (
+    IntakeCursor,
+    IntakePlan,
+    JobRuns,
+    Launch,
+    LaunchSlice,
+    plan_intake,
+    take_launch_slices,
+)
 from archiver_dagster.partitions import datasets_partitions
-from archiver_dagster.retrieval.jobs import RETRIEVE_JOB_NAME, retrieve_dataset_job
+from archiver_dagster.retrieval.dagster_job import RETRIEVE_JOB_NAME, retrieve_dataset_job
 from archiver_dagster.scicat.client import SciCatClient, SciCatError
-from archiver_dagster.scicat.jobs import JobStatus, JobType, SciCatJob, list_jobs, update_job
+from archiver_dagster.scicat.job_api import JobStatus, JobType, SciCatJob, list_jobs, update_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.settings import definition_time_int
 from archiver_dagster.tags import (
@@ -37,16 +45,16 @@ JOB_NAME_BY_TYPE: dict[str, str] = {
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 
-def run_requests_for(job: SciCatJob, attempt: int = 1) -> list[RunRequest]:
+def run_requests_for(launch: LaunchSlice) -> list[RunRequest]:
     """One run per dataset, keyed by job id + PID (+ attempt) so nothing ever launches twice."""
     return [
         RunRequest(
-            run_key=job_run_key(job.id, entry.pid, attempt),
-            job_name=JOB_NAME_BY_TYPE[job.type],
-            partition_key=entry.pid,
-            tags=job_run_tags(job.id, job.type, attempt),
+            run_key=job_run_key(launch.job_id, pid, launch.attempt),
+            job_name=JOB_NAME_BY_TYPE[launch.job_type],
+            partition_key=pid,
+            tags=job_run_tags(launch.job_id, launch.job_type, launch.attempt),
         )
-        for entry in job.datasets()
+        for pid in launch.pids
     ]
 
 
@@ -124,7 +132,7 @@ def send_updates(
         if status is JobStatus.IN_PROGRESS:
             confirmed.add(job.id)
     requested = {k: v for k, v in cursor.requested.items() if k not in confirmed}
-    return IntakeCursor(requested=requested, backoff=backoff)
+    return cursor.model_copy(update={"requested": requested, "backoff": backoff})
 
 
 @sensor(
@@ -137,34 +145,41 @@ def send_updates(
 def scicat_jobs_sensor(context: SensorEvaluationContext, scicat: SciCatResource) -> SensorResult:
     """Launches runs for new jobs, rejects invalid ones, marks launched ones `inProgress`.
 
-    A job is marked `inProgress` only once its runs exist (the tick after they were
-    requested): a daemon crash in between can neither lose a job nor launch it twice. One job
-    SciCat cannot read or refuses to update never holds up the others.
+    A job is marked `inProgress` only once its runs exist (the tick after the first were
+    requested): a daemon crash in between can neither lose a job nor launch it twice. At most
+    `ARCHIVER_RUNS_PER_TICK` runs are requested per tick, so one job of thousands of datasets
+    never makes a tick long (the daemon creates each run in the tick); the rest follow on the
+    next ticks, oldest job first. One job SciCat cannot read or refuses to update never holds
+    up the others.
     """
     cursor = IntakeCursor.parse(context.cursor)
     now = time.time()
-    client = scicat.client()
-    try:
+    with scicat.tick_session() as client:
         submitted = submitted_jobs(context, client, scicat)
         plan = plan_intake(
             submitted, cursor, set(JOB_NAME_BY_TYPE), runs_of_jobs(context, submitted), now
         )
         cursor = send_updates(context, client, plan, cursor, now)
-    finally:
-        client.close()
-    run_requests = [r for job, attempt in plan.launch for r in run_requests_for(job, attempt)]
-    pids = sorted({request.partition_key for request in run_requests if request.partition_key})
     listed = {job.id for job in submitted}
     cursor.requested = {
-        **{job_id: pids_ for job_id, pids_ in cursor.requested.items() if job_id in listed},
-        **{job.id: [entry.pid for entry in job.datasets()] for job, _ in plan.launch},
+        job_id: pids for job_id, pids in cursor.requested.items() if job_id in listed
     }
     cursor.backoff = {job_id: s for job_id, s in cursor.backoff.items() if job_id in listed}
     for job, attempt in plan.launch:
+        pids = [entry.pid for entry in job.datasets()]
+        cursor.launching[job.id] = Launch(job_type=job.type, attempt=attempt, pids=pids)
+        cursor.requested[job.id] = pids
         again = f" again (attempt {attempt}: the job was set back to submitted)"
         context.log.info(
-            f"launching {len(job.datasets())} runs for SciCat job {job.id}"
-            + (again if attempt > 1 else "")
+            f"launching {len(pids)} runs for SciCat job {job.id}" + (again if attempt > 1 else "")
+        )
+    slices = take_launch_slices(cursor, definition_time_int("ARCHIVER_RUNS_PER_TICK"))
+    run_requests = [request for launch in slices for request in run_requests_for(launch)]
+    pids = sorted({pid for launch in slices for pid in launch.pids})
+    for job_id, launch in cursor.launching.items():
+        context.log.info(
+            f"SciCat job {job_id}: {launch.requested} of {len(launch.pids)} runs requested; "
+            "the rest on the next ticks"
         )
     return SensorResult(
         run_requests=run_requests,

@@ -8,7 +8,7 @@ from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
 from archiver_dagster.automation.run_failures import describe_failure
 from archiver_dagster.automation.run_kinds import run_kind
 from archiver_dagster.errors import ErrorKind, bounded_list
-from archiver_dagster.scicat.jobs import JobStatus
+from archiver_dagster.scicat.job_api import JobStatus
 from archiver_dagster.tags import CLEANED_UP_TAG, JOB_ID_TAG, PARTITION_TAG
 
 MAX_MESSAGE_CHARS = 4000

@@ -5,9 +5,9 @@ from enum import StrEnum
 from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRun
 
 from archiver_dagster.archival.assets import archival_assets
-from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME
+from archiver_dagster.archival.dagster_job import ARCHIVE_JOB_NAME
 from archiver_dagster.retrieval.assets import retrieval_assets
-from archiver_dagster.retrieval.jobs import RETRIEVE_JOB_NAME
+from archiver_dagster.retrieval.dagster_job import RETRIEVE_JOB_NAME
 from archiver_dagster.tags import PARTITION_TAG
 
 ARCHIVAL_KEYS: frozenset[AssetKey] = frozenset(

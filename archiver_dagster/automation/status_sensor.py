@@ -15,7 +15,7 @@ from archiver_dagster.automation.job_outcome import (
 )
 from archiver_dagster.retrieval.results import describe_links, download_entries
 from archiver_dagster.scicat.client import SciCatClient, SciCatError, SciCatNotFoundError
-from archiver_dagster.scicat.jobs import JobStatus, JobType, get_job, update_job
+from archiver_dagster.scicat.job_api import JobStatus, JobType, get_job, update_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.settings import definition_time_int
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
@@ -120,8 +120,7 @@ def scicat_job_status_sensor(
         return SkipReason("no SciCat job has runs that changed")
     pending: list[str] = [job_id for job_id in candidates if job_id not in due]
     backoff = {job_id: state for job_id, state in cursor.backoff.items() if job_id not in due}
-    client = scicat.client()
-    try:
+    with scicat.tick_session() as client:
         for job_id in due:
             try:
                 if not report_job(context, client, retrieval_bucket, job_id):
@@ -133,8 +132,6 @@ def scicat_job_status_sensor(
                     f"cannot report SciCat job {job_id} (attempt {state.attempts}, next try in "
                     f"{state.retry_at - now:.0f} s): {state.last_error}"
                 )
-    finally:
-        client.close()
     pending = sorted(set(pending) - set(backoff))
     updated = StatusCursor(updated_after=newest, pending=pending, backoff=backoff)
     context.update_cursor(updated.model_dump_json())

@@ -16,8 +16,8 @@ from archiver_dagster.packing.paths import UnsafePathError, safe_relative_path
 from archiver_dagster.packing.pipeline import TarSink, fill
 
 # Read in 2 MiB chunks, 6 in flight (reading, parsing, tar-hashing, queued): 12 MiB per tar.
-# A chunk then fits a core's L2 cache while both hashes read it: 2 GiB verified in 3.31 s with
-# 2 MiB chunks, 3.42 s with 4 MiB, 3.37 s with 2 MiB x 8 (medians of 4, docs/performance.md).
+# A chunk then fits a core's L2 cache while both hashes read it; larger chunks or more of them
+# verified no faster (docs/performance.md, decision 26).
 READ_BUFSIZE = 2 << 20
 READ_BUFFERS = 6
 

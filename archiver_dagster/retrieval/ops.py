@@ -60,13 +60,12 @@ def plan_retrieval(
     pid = context.partition_key
     with classified_failures():
         layout = lts.layout(pid)
-        client = scicat.run_client(context.log)
-        client.get_dataset(pid)  # a user error if SciCat has no such dataset
-        client.update_lifecycle(
-            pid, LifecycleUpdate(retrieve_status_message=RetrieveStatus.STARTED)
-        )
-        blocks = sorted(client.get_datablocks(pid), key=lambda block: block.archive_id)
-        client.close()
+        with scicat.run_session(context.log) as client:
+            client.get_dataset(pid)  # a user error if SciCat has no such dataset
+            client.update_lifecycle(
+                pid, LifecycleUpdate(retrieve_status_message=RetrieveStatus.STARTED)
+            )
+            blocks = sorted(client.get_datablocks(pid), key=lambda block: block.archive_id)
         if not blocks:
             raise NothingToRetrieveError(f"dataset {pid} has no datablocks: it was never archived")
         for block in blocks:  # before anything is read: one misplaced datablock fails all
@@ -188,15 +187,13 @@ def publish_retrieval(
     """Marks the dataset retrieved in SciCat; the metadata names the objects and their expiry."""
     pid = context.partition_key
     ordered = sorted(retrieved, key=lambda block: block.archive_id)
-    with classified_failures():
-        client = scicat.run_client(context.log)
+    with classified_failures(), scicat.run_session(context.log) as client:
         client.update_lifecycle(
             pid,
             LifecycleUpdate(
                 retrieve_status_message=RetrieveStatus.DATASET_RETRIEVED, retrievable=True
             ),
         )
-        client.close()
     copied = [block for block in ordered if block.copied_from_lts]
     # Download links are bearer credentials: they go into the SciCat job's result only (the
     # status sensor signs them). Dagster's event log records which objects, and until when.

@@ -1,1 +1,1 @@
-"""Scicat package."""
+"""SciCat package."""

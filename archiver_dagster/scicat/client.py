@@ -2,7 +2,8 @@
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 from urllib.parse import quote
 
 import requests
@@ -65,7 +66,10 @@ def build_session(retries: int, backoff_s: float) -> requests.Session:
 
 
 class SciCatClient:
-    """A logged-in SciCat session; the token is renewed when it expires."""
+    """A logged-in SciCat session; the token is renewed when it expires.
+
+    A context manager: leaving the `with` block closes its connections, however it is left.
+    """
 
     def __init__(
         self,
@@ -94,6 +98,18 @@ class SciCatClient:
         self.transient_faults = 0  # retries this client needed: faults it rode out
         self._token: str | None = None
         self._token_expiry = 0.0
+        self.closed = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def _retrying(self, notice: RetryNotice) -> None:
         self.transient_faults += 1
@@ -103,6 +119,7 @@ class SciCatClient:
     def close(self) -> None:
         """Closes the underlying HTTP connections."""
         self._session.close()
+        self.closed = True
 
     def login(self) -> None:
         """Logs in now (otherwise the first request does); raises `SciCatError` if refused."""

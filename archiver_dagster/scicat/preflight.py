@@ -17,7 +17,7 @@ from archiver_dagster.scicat.client import (
     SciCatClient,
     SciCatError,
 )
-from archiver_dagster.scicat.jobs import JobType, jobs_collection_url, list_jobs
+from archiver_dagster.scicat.job_api import JobType, jobs_collection_url, list_jobs
 from archiver_dagster.scicat.models import Dataset
 
 JOBS_SHOWN = 100

@@ -1,4 +1,11 @@
-"""The SciCat resource: connection settings, a client built on demand."""
+"""The SciCat resource: connection settings, and clients for a step or a sensor tick.
+
+A client lives for one `with` block, `run_session` in a step or `tick_session` in a sensor
+tick, which closes it however the block ends (decision 54 in docs/architecture.md).
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from dagster import ConfigurableResource
 from pydantic import Field
@@ -11,7 +18,7 @@ RUN_RETRIES = 10_000
 
 
 class SciCatResource(ConfigurableResource):
-    """SciCat connection (`SCICAT_*` variables); `client()` logs in lazily."""
+    """SciCat connection (`SCICAT_*` variables); its clients log in on their first request."""
 
     endpoint: str = Field(description="SciCat base URL (SCICAT_ENDPOINT).")
     api_prefix: str = Field(default="/api/v3", description="Datasets API (SCICAT_API_PREFIX).")
@@ -23,8 +30,8 @@ class SciCatResource(ConfigurableResource):
     timeout_s: int = Field(default=30, description="Per-request timeout (SCICAT_TIMEOUT_S).")
     retries: int = Field(default=5, description="Retries of failed requests, exponential backoff.")
     backoff_s: float = Field(default=0.5, description="First retry delay in seconds.")
-    call_budget_s: float = Field(
-        default=25.0,
+    call_budget_s: int = Field(
+        default=25,
         description="Longest time one call spends retrying; with `timeout_s` it stays below "
         "Dagster's 60 s sensor timeout (SCICAT_CALL_BUDGET_S).",
     )
@@ -41,21 +48,26 @@ class SciCatResource(ConfigurableResource):
         "errors, timeouts, 429, 5xx) before its dataset fails (ARCHIVER_TRANSIENT_FAULT_BUDGET_S).",
     )
 
-    def run_client(self, log: RetryLog) -> SciCatClient:
-        """A client for a run's step: transient faults are retried up to the run budget.
+    @contextmanager
+    def run_session(self, log: RetryLog) -> Iterator[SciCatClient]:
+        """A step's client: transient faults are retried up to the run budget; closed on exit.
 
         Each retry is logged as a warning (what, why, attempt, next wait); the client counts
-        them in `transient_faults`. Close it when done.
+        them in `transient_faults`, which stays readable after the block for the step's
+        metadata.
         """
 
         def report(notice: RetryNotice) -> None:
             log.warning(f"SciCat: {describe_retry(notice)}")
 
-        return self._build(RUN_RETRIES, self.transient_fault_budget_s, report)
+        with self._build(RUN_RETRIES, self.transient_fault_budget_s, report) as client:
+            yield client
 
-    def client(self) -> SciCatClient:
-        """A new client for a sensor tick, bounded to stay below the sensor timeout; close it."""
-        return self._build(self.retries, self.call_budget_s, None)
+    @contextmanager
+    def tick_session(self) -> Iterator[SciCatClient]:
+        """A sensor tick's client, bounded to stay below the sensor timeout; closed on exit."""
+        with self._build(self.retries, self.call_budget_s, None) as client:
+            yield client
 
     def _build(
         self, retries: int, call_budget_s: float, on_retry: RetryObserver | None

@@ -2,12 +2,12 @@
 
 The LTS read-back must prove what the media holds. Dropping the file's pages
 (`POSIX_FADV_DONTNEED`) before a buffered read already does that, but every byte then still
-passes through the page cache: under two concurrent read-backs that cost 1.2 CPU-seconds of
-kernel time per GB here, against 0.06 with `O_DIRECT` (docs/performance.md). With `O_DIRECT` the
-device writes straight into our buffers, which must be aligned; `DirectFileReader` reads
-aligned buffers directly and anything else through an aligned bounce buffer, so it works for
-any caller. Where the filesystem refuses `O_DIRECT` (tmpfs, some FUSE mounts) it falls back to a
-buffered read after the page-cache drop, and says so in `direct`.
+passes through the page cache, which under concurrent read-backs costs many times the kernel
+time of `O_DIRECT` (docs/performance.md). With `O_DIRECT` the device writes straight into our
+buffers, which must be aligned; `DirectFileReader` reads aligned buffers directly and anything
+else through an aligned bounce buffer, so it works for any caller. Where the filesystem refuses
+`O_DIRECT` (tmpfs, some FUSE mounts) it falls back to a buffered read after the page-cache drop,
+and says so in `direct`.
 """
 
 from __future__ import annotations

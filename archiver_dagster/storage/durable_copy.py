@@ -19,7 +19,7 @@ COPY_CHUNK_BYTES = 16 * 1024 * 1024
 COPY_STEPS_IN_FLIGHT = 4
 
 
-class LtsError(ArchiverSystemError):
+class LTSError(ArchiverSystemError):
     """The LTS share could not be written or read."""
 
 
@@ -100,14 +100,14 @@ def copy_file_durably(source: Path, dest: Path) -> int:
     The copy lands as `dest.partial` first, so a crash never leaves a truncated file under the
     final name, and a failed copy removes it. It goes in `COPY_CHUNK_BYTES` steps, and the
     write-back of each step starts right away, so the device writes while the kernel copies the
-    next step instead of all at the final `fsync` (1 GiB on the development disk: 0.96 -> 0.57
-    s, docs/performance.md); written steps are evicted as it goes (decision 30).
+    next step instead of all at the final `fsync` (docs/performance.md); written steps are
+    evicted as it goes (decision 30).
     """
     partial = partial_path(dest)
     try:
         copied, remaining = _copy_in_steps(source, partial)
         if remaining:
-            raise LtsError(f"short copy of {source} to {partial}: {remaining} bytes missing")
+            raise LTSError(f"short copy of {source} to {partial}: {remaining} bytes missing")
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

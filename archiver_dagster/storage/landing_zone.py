@@ -144,9 +144,9 @@ class LandingZoneResource(ConfigurableResource):
         at most `download_concurrency` of them (so at most that many x `PREFETCH_MAX_BYTES` in
         memory). A large object is streamed straight from its GET response, which is opened
         only shortly before its turn: when the object before it has `OPEN_AHEAD_BYTES` left to
-        read. That hides the server's time to first byte (0.12 s per 256 MiB object on moto,
-        tens of ms on S3) without leaving a response idle for long: a real S3 endpoint closes
-        connections nobody reads from.
+        read. That hides the server's time to first byte (moto reads the whole object before it
+        answers, docs/performance.md) without leaving a response idle for long: a real S3
+        endpoint closes connections nobody reads from.
 
         A GET refused for a moment is retried, and one whose connection drops mid-transfer
         resumes from the next byte with a ranged GET of the same object (`resumable_get.py`),
@@ -242,8 +242,8 @@ class LandingZoneResource(ConfigurableResource):
         Never a whole prefix: objects nobody archived, and the files of a dataset whose PID
         nests in this one (`p` and `p/q`), stay where they are. The keys go out in
         `download_concurrency` parallel `DeleteObjects` requests of at most 1000 keys (S3's
-        limit): a server that frees each object's storage as it deletes it (moto: 0.1 s per
-        256 MiB object) then works on several at once. With `faults`, a batch refused for a
+        limit): a server that frees each object's storage as it deletes it (moto does, see
+        docs/performance.md) then works on several at once. With `faults`, a batch refused for a
         moment, and the keys S3 reports as failed for a transient reason, are sent again within
         the budget (a delete is idempotent). Every batch is attempted; any object that could
         not be deleted fails the call, naming the objects.

@@ -10,11 +10,11 @@ from typing import BinaryIO, cast
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field, field_validator
 
-from archiver_dagster.errors import DatablockTooLargeError, LtsFullError
+from archiver_dagster.errors import DatablockTooLargeError, LTSFullError
 from archiver_dagster.settings import parse_setting
 from archiver_dagster.storage.direct_read import DirectFileReader, drop_page_cache
 from archiver_dagster.storage.durable_copy import (
-    LtsError,
+    LTSError,
     copy_file_durably,
     partial_path,
 )
@@ -89,7 +89,7 @@ class LTSResource(ConfigurableResource):
         """Blocks until `size` bytes fit above the margin; returns seconds waited.
 
         Polls with exponential backoff (1 s doubling to 60 s) instead of the reference's fixed
-        30 s sleep; raises `LtsFullError` after `free_space_timeout_s`, and
+        30 s sleep; raises `LTSFullError` after `free_space_timeout_s`, and
         `DatablockTooLargeError` at once if the wait could never end.
         """
         self.check_can_ever_hold(size)
@@ -99,7 +99,7 @@ class LTSResource(ConfigurableResource):
             waited = time.monotonic() - start
             if waited >= self.free_space_timeout_s:
                 space = ShareSpace.of(self.root)
-                raise LtsFullError(
+                raise LTSFullError(
                     f"LTS {self.root} has {space.free} bytes free of {space.total}; writing "
                     f"{size} bytes would break the {self.free_space_percentage}% margin "
                     f"(waited {waited:.0f} s)"
@@ -133,7 +133,7 @@ class LTSResource(ConfigurableResource):
             created = not partial.exists()
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT, 0o644)
         except OSError as error:
-            raise LtsError(f"cannot reserve {size} bytes at {partial}: {error}") from error
+            raise LTSError(f"cannot reserve {size} bytes at {partial}: {error}") from error
         try:
             held = min(allocated_bytes(fd), size)
             waited = self.wait_for_room(size - held) if held < size else 0.0
@@ -144,7 +144,7 @@ class LTSResource(ConfigurableResource):
             if created:
                 partial.unlink(missing_ok=True)
             if isinstance(error, OSError):  # ENOSPC: the space went elsewhere meanwhile
-                raise LtsError(f"cannot reserve {size} bytes at {partial}: {error}") from error
+                raise LTSError(f"cannot reserve {size} bytes at {partial}: {error}") from error
             raise
         finally:
             os.close(fd)
@@ -158,7 +158,7 @@ class LTSResource(ConfigurableResource):
             copy_file_durably(source, dest)
             drop_page_cache(dest)
         except OSError as error:
-            raise LtsError(f"cannot write {dest}: {error}") from error
+            raise LTSError(f"cannot write {dest}: {error}") from error
         return dest
 
     def open_uncached(self, archive_id: str, expected_size: int) -> BinaryIO:
@@ -189,7 +189,7 @@ class LTSResource(ConfigurableResource):
             except OSError as error:
                 problem = f"is not readable: {error}"
             if time.monotonic() >= deadline:
-                raise LtsError(f"{path} {problem} after {self.file_timeout_s} s")
+                raise LTSError(f"{path} {problem} after {self.file_timeout_s} s")
             time.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
             delay = min(delay * 2, 30.0)
 

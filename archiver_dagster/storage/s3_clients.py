@@ -1,9 +1,9 @@
 """One S3 client per process and S3 configuration, shared by every op and thread.
 
 `S3Resource.get_client()` builds a new boto3 session each time, and with it re-reads botocore's
-service models: ~0.15 s of CPU per call, paid by every op that touches S3 (and, in retrieval, by
-every bucket operation). A boto3 client is thread-safe, so one per configuration is enough. The
-cache is per process: a client (its connection pool) is never used across a fork.
+service models: CPU time paid by every op that touches S3 (and, in retrieval, by every bucket
+operation; docs/performance.md). A boto3 client is thread-safe, so one per configuration is
+enough. The cache is per process: a client (its connection pool) is never used across a fork.
 """
 
 import os

@@ -2,7 +2,7 @@
 
 from dagster import AssetKey
 
-from archiver_dagster.archival.manifests import LtsDatablocksManifest
+from archiver_dagster.archival.manifests import LTSDatablocksManifest
 from archiver_dagster.storage.landing_zone import PREFETCH_MAX_BYTES
 from archiver_dagster_tests.helpers import PREFIX, archive, upload_multipart
 from devstack.seed import SampleFile, sample_files
@@ -30,7 +30,7 @@ def test_each_member_records_the_etag_of_the_object_it_was_packed_from(
     assert result.success
     # The value `finalize_archival` receives: every member with its object's ETag and size.
     manifest = result.asset_value(AssetKey("lts_datablocks"))
-    assert isinstance(manifest, LtsDatablocksManifest)
+    assert isinstance(manifest, LTSDatablocksManifest)
     recorded = {
         member.path: (member.landing_zone.etag, member.landing_zone.size)
         for copy in manifest.copies

@@ -1,4 +1,7 @@
-"""Pools are enforced across the per-datablock ops of real runs, with either executor."""
+"""Pools are enforced across the per-datablock ops of real runs, on sqlite and PostgreSQL.
+
+Either executor, on either storage (PostgreSQL is the production one).
+"""
 
 import itertools
 import threading
@@ -7,20 +10,15 @@ import time
 import pytest
 from dagster import DagsterEventType, DagsterInstance, JobDefinition, execute_job, reconstructable
 
-from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME
+from archiver_dagster.archival.dagster_job import ARCHIVE_JOB_NAME
 from archiver_dagster.definitions import build_definitions, multiprocess_archive_job_def
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.pools import apply_pool_limits
 from archiver_dagster_tests.helpers import wait_until
+from archiver_dagster_tests.postgres_server import STORAGES
 from devstack.seed import sample_files
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-
-
-@pytest.fixture
-def instance(sqlite_instance: DagsterInstance) -> DagsterInstance:
-    """Pools are the instance's concurrency slots, which only a persistent instance keeps."""
-    return sqlite_instance
 
 
 def step_intervals(
@@ -55,6 +53,7 @@ def in_process_archive_job_def() -> JobDefinition:
 JOBS = {"multiprocess": multiprocess_archive_job_def, "in_process": in_process_archive_job_def}
 
 
+@pytest.mark.parametrize("instance", STORAGES, indirect=True)
 @pytest.mark.parametrize("executor", JOBS)
 def test_lts_write_limit_one_blocks_copies_and_they_never_overlap(
     stack, instance, seed_dataset, unique_pid, monkeypatch, executor

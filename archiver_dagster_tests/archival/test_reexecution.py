@@ -20,7 +20,7 @@ from dagster import (
 )
 
 from archiver_dagster.archival.assets import archival_assets
-from archiver_dagster.archival.jobs import ARCHIVE_JOB_NAME, archive_dataset_job
+from archiver_dagster.archival.dagster_job import ARCHIVE_JOB_NAME, archive_dataset_job
 from archiver_dagster.definitions import build_resources
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster_tests.helpers import (

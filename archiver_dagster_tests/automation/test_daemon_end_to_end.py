@@ -1,7 +1,8 @@
 """End to end with the daemon: SciCat jobs in, runs launched by the sensor, job status out.
 
-A job takes the daemon tens of seconds, most of them waiting for its ticks (a sensor runs at
-most every 5 s). So the module submits every test's jobs at once to one daemon, as SciCat users
+On sqlite with the repository's dagster.yaml, and on PostgreSQL with the production one. A job
+takes the daemon tens of seconds, most of them waiting for its ticks (a sensor runs at most
+every 5 s). So the module submits every test's jobs at once to one daemon, as SciCat users
 would, and each test then checks its own: the waits overlap. A retrieve job is submitted once
 its dataset's archive job has finished; the daemon is restarted while the archive jobs' runs
 are in flight, so nothing that any test sees may have been launched twice.
@@ -12,6 +13,7 @@ import os
 import tarfile
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +24,9 @@ from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, RunsFilter
 from archiver_dagster_tests.automation.conftest import SciCatUser
 from archiver_dagster_tests.automation.daemon_home import daemon_home
 from archiver_dagster_tests.conftest import dataset_seeder
+from archiver_dagster_tests.deploy.files import production_instance_yaml
 from archiver_dagster_tests.helpers import archive_status, landing_zone_keys, wait_until
+from archiver_dagster_tests.postgres_server import STORAGES
 from devstack.demo import open_instance
 from devstack.seed import SampleFile, sample_files
 from devstack.services import DagsterServices
@@ -48,12 +52,27 @@ class Scenario:
     retrieve_jobs: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="module")
-def services(stack: LocalStack, memory_dir: Path) -> Iterator[DagsterServices]:
-    home = daemon_home(memory_dir / "daemon_end_to_end")
+@pytest.fixture(scope="module", params=STORAGES)
+def services(request, stack: LocalStack, memory_dir: Path) -> Iterator[DagsterServices]:
+    """The code server and the daemon on sqlite or PostgreSQL.
+
+    sqlite: the repository's dagster.yaml. PostgreSQL: the production one (deploy/dagster.yaml,
+    with the default run launcher), on a database of its own.
+    """
     env = {**os.environ, "ARCHIVER_SENSOR_INTERVAL_S": "1"}
-    with DagsterServices(home, env) as running:
-        yield running
+    with ExitStack() as exits:
+        dagster_yaml = None
+        if request.param == "postgres":
+            server = request.getfixturevalue("postgres_server")
+            database = exits.enter_context(server.database())
+            dagster_yaml = production_instance_yaml()
+            # This process opens the instance too (`daemon_instance`): restored afterwards.
+            patch = exits.enter_context(pytest.MonkeyPatch.context())
+            for name, value in server.env(database).items():
+                patch.setenv(name, value)
+                env[name] = value
+        home = daemon_home(memory_dir / f"daemon_end_to_end_{request.param}", dagster_yaml)
+        yield exits.enter_context(DagsterServices(home, env))
 
 
 @pytest.fixture(scope="module")

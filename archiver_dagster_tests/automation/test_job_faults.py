@@ -4,7 +4,7 @@ import pytest
 
 from archiver_dagster.automation.intake import IntakeCursor
 from archiver_dagster.automation.status_sensor import StatusCursor
-from archiver_dagster.scicat.jobs import JobStatus, update_job
+from archiver_dagster.scicat.job_api import JobStatus, update_job
 from archiver_dagster_tests.automation.conftest import resource_for
 from archiver_dagster_tests.automation.test_intake_sensor import evaluate, launch_runs
 from archiver_dagster_tests.automation.test_status_sensor import (
@@ -83,10 +83,10 @@ def test_job_scicat_refuses_to_finish_does_not_hold_up_the_others(
     instance, scicat_sim, scicat_user
 ):
     jobs = [scicat_user.job(4, [scicat_user.dataset(f"c/{name}")]) for name in ("bad", "good")]
-    client = resource_for(scicat_sim, 4).client()
-    for job_id, name in zip(jobs, ("bad", "good"), strict=True):
-        update_job(client, job_id, JobStatus.IN_PROGRESS, "started")
-        run_for_job(instance, job_id, f"c/{name}")
+    with resource_for(scicat_sim, 4).tick_session() as client:
+        for job_id, name in zip(jobs, ("bad", "good"), strict=True):
+            update_job(client, job_id, JobStatus.IN_PROGRESS, "started")
+            run_for_job(instance, job_id, f"c/{name}")
     scicat_sim.fail_next(100, status=400, path_contains=jobs[0], method="PATCH")
 
     cursor = evaluate_status(instance, resource_for(scicat_sim, 4))
@@ -102,11 +102,11 @@ def test_retrieve_job_reports_links_of_the_datasets_that_still_exist(
 ):
     pids = [scicat_user.dataset("d/kept"), scicat_user.dataset("d/deleted")]
     job_id = scicat_user.job(4, pids, job_type="retrieve")
-    client = resource_for(scicat_sim, 4).client()
-    update_job(client, job_id, JobStatus.IN_PROGRESS, "started")
-    for pid in pids:
-        register_datablock(client, pid)
-        run_for_job(instance, job_id, pid, job_type="retrieve")
+    with resource_for(scicat_sim, 4).tick_session() as client:
+        update_job(client, job_id, JobStatus.IN_PROGRESS, "started")
+        for pid in pids:
+            register_datablock(client, pid)
+            run_for_job(instance, job_id, pid, job_type="retrieve")
     scicat_sim.fail_next(100, status=404, path_contains="d/deleted/datablocks", method="GET")
 
     evaluate_status(instance, resource_for(scicat_sim, 4), bucket=LINKING_BUCKET)
@@ -130,7 +130,8 @@ def test_finished_job_set_back_to_submitted_runs_again_with_new_run_keys(
     evaluate_status(instance, resource)
     assert scicat_user.status(version, job_id)[0] == "finishedSuccessful"
 
-    update_job(resource.client(), job_id, JobStatus.SUBMITTED, "set back by an operator")
+    with resource.tick_session() as client:
+        update_job(client, job_id, JobStatus.SUBMITTED, "set back by an operator")
     again = evaluate(instance, resource, IntakeCursor().model_dump_json())
 
     [request] = again.run_requests

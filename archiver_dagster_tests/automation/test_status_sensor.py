@@ -21,7 +21,7 @@ from scicat_sdk_py.models import UpdateJobDto, UpdateJobDtoV3
 from archiver_dagster.automation.status_sensor import scicat_job_status_sensor
 from archiver_dagster.errors import ArchiverSystemError, MissingFilesError, failure_from
 from archiver_dagster.partitions import datasets_partitions
-from archiver_dagster.scicat.jobs import JobStatus, update_job
+from archiver_dagster.scicat.job_api import JobStatus, update_job
 from archiver_dagster.scicat.models import CreateDatablock, DataFile
 from archiver_dagster.storage.retrieval_bucket import RetrievalBucketResource
 from archiver_dagster.tags import job_run_tags
@@ -98,8 +98,8 @@ def evaluate(instance, resource, cursor=None, bucket=UNUSED_BUCKET):
 
 def job_in_progress(scicat_user, scicat_sim, version, pids):
     job_id = scicat_user.job(version, [scicat_user.dataset(pid) for pid in pids])
-    client = resource_for(scicat_sim, version).client()
-    update_job(client, job_id, JobStatus.IN_PROGRESS, "started")
+    with resource_for(scicat_sim, version).tick_session() as client:
+        update_job(client, job_id, JobStatus.IN_PROGRESS, "started")
     return job_id
 
 
@@ -245,9 +245,9 @@ def test_finished_retrieve_job_is_reported_in_the_sdk_update_shape(
 ):
     pid = "20.500.1/retrieved"
     job_id = scicat_user.job(version, [scicat_user.dataset(pid)], job_type="retrieve")
-    client = resource_for(scicat_sim, version).client()
-    update_job(client, job_id, JobStatus.IN_PROGRESS, "started")
-    block = register_datablock(client, pid)
+    with resource_for(scicat_sim, version).tick_session() as client:
+        update_job(client, job_id, JobStatus.IN_PROGRESS, "started")
+        block = register_datablock(client, pid)
     run_for_job(instance, job_id, pid, job_type="retrieve")
     scicat_sim.clear_requests()
 

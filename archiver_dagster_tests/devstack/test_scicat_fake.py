@@ -23,7 +23,7 @@ from dagster import (
 from archiver_dagster.automation.intake_sensor import scicat_jobs_sensor
 from archiver_dagster.scicat.client import SciCatClient
 from archiver_dagster.scicat.errors import DatasetNotFoundError, SciCatError
-from archiver_dagster.scicat.jobs import JobStatus, get_job, list_jobs, update_job
+from archiver_dagster.scicat.job_api import JobStatus, get_job, list_jobs, update_job
 from archiver_dagster.scicat.models import CreateDatablock, DataFile, LifecycleUpdate
 from archiver_dagster.scicat.resource import SciCatResource
 from devstack.scicat_fake import FAKE_ENDPOINT, OPERATIONS, FakeSciCatResource, SciCatFake
@@ -256,8 +256,8 @@ def test_ops_take_the_fake_resource_and_log_its_retries(capfd):
 
     @asset
     def marks_started(context: AssetExecutionContext, scicat: SciCatResource) -> None:
-        client = scicat.run_client(context.log)
-        client.update_lifecycle(PID, LifecycleUpdate(archive_status_message="started"))
+        with scicat.run_session(context.log) as client:
+            client.update_lifecycle(PID, LifecycleUpdate(archive_status_message="started"))
         assert client.transient_faults == 1
 
     assert materialize([marks_started], resources={"scicat": FakeSciCatResource(fake=fake)}).success

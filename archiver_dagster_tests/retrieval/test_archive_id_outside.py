@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
-from archiver_dagster.scicat.client import SciCatClient
 from archiver_dagster.scicat.models import CreateDatablock
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.storage.layout import DatasetLayout
@@ -25,11 +24,8 @@ from devstack.stack import (
 )
 
 
-def scicat(stack: LocalStack) -> SciCatClient:
-    resource = SciCatResource(
-        endpoint=stack.scicat.url, username=SCICAT_USER, password=SCICAT_PASSWORD
-    )
-    return resource.client()
+def scicat(stack: LocalStack) -> SciCatResource:
+    return SciCatResource(endpoint=stack.scicat.url, username=SCICAT_USER, password=SCICAT_PASSWORD)
 
 
 def every_bucket_key(stack: LocalStack) -> list[str]:
@@ -64,24 +60,23 @@ def test_archive_id_naming_another_datasets_tar_fails_the_retrieval(
     for each in (pid, other):
         seed_dataset(each)
         assert archive(instance, each).success
-    client = scicat(stack)
-    [theirs] = client.get_datablocks(other)
-    folder = DatasetLayout(PREFIX, pid).datablocks_folder
-    escaping = escape(stack, folder, theirs.archive_id)
-    # A registration of `pid` naming the other dataset's tar, with its members: read as it is
-    # named, it would verify and hand the other dataset's data to whoever retrieves `pid`.
-    client.create_datablock(
-        pid,
-        CreateDatablock(
-            archiveId=escaping,
-            size=theirs.size,
-            packedSize=theirs.packed_size,
-            chkAlg=theirs.chk_alg or "md5",
-            version=theirs.version,
-            dataFileList=theirs.data_file_list,
-        ),
-    )
-    client.close()
+    with scicat(stack).tick_session() as client:
+        [theirs] = client.get_datablocks(other)
+        folder = DatasetLayout(PREFIX, pid).datablocks_folder
+        escaping = escape(stack, folder, theirs.archive_id)
+        # A registration of `pid` naming the other dataset's tar, with its members: read as it is
+        # named, it would verify and hand the other dataset's data to whoever retrieves `pid`.
+        client.create_datablock(
+            pid,
+            CreateDatablock(
+                archiveId=escaping,
+                size=theirs.size,
+                packedSize=theirs.packed_size,
+                chkAlg=theirs.chk_alg or "md5",
+                version=theirs.version,
+                dataFileList=theirs.data_file_list,
+            ),
+        )
 
     result = retrieve(instance, pid)
     assert not result.success

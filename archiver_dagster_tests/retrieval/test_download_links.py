@@ -10,7 +10,7 @@ from dagster import DagsterInstance, build_sensor_context
 
 from archiver_dagster.automation.status_sensor import scicat_job_status_sensor
 from archiver_dagster.definitions import build_resources
-from archiver_dagster.scicat.jobs import JobStatus, update_job
+from archiver_dagster.scicat.job_api import JobStatus, update_job
 from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster.tags import job_run_tags
 from archiver_dagster_tests.helpers import archive, lts_folder, retrieve
@@ -27,9 +27,8 @@ def retrieve_job_in_progress(stack: LocalStack, pid: str) -> str:
     scicat = SciCatResource(
         endpoint=stack.scicat.url, username=SCICAT_USER, password=SCICAT_PASSWORD
     )
-    client = scicat.client()
-    update_job(client, job_id, JobStatus.IN_PROGRESS, "retrieve of 1 datasets started")
-    client.close()
+    with scicat.tick_session() as client:
+        update_job(client, job_id, JobStatus.IN_PROGRESS, "retrieve of 1 datasets started")
     return job_id
 
 

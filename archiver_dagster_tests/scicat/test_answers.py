@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from archiver_dagster.scicat.client import SciCatClient, SciCatError
-from archiver_dagster.scicat.jobs import get_job, list_jobs
+from archiver_dagster.scicat.job_api import get_job, list_jobs
 from archiver_dagster_tests.scicat.conftest import MakeClient
 from devstack.stack import LocalStack
 

@@ -13,11 +13,11 @@ from typing import Any
 import pydantic
 import pytest
 
-from archiver_dagster.errors import LtsFullError
+from archiver_dagster.errors import LTSFullError
 from archiver_dagster.partitions import MAX_PID_LENGTH
 from archiver_dagster.storage import durable_copy as copy_module
 from archiver_dagster.storage import preallocate as preallocate_module
-from archiver_dagster.storage.durable_copy import PARTIAL_SUFFIX, LtsError, copy_file_durably
+from archiver_dagster.storage.durable_copy import PARTIAL_SUFFIX, LTSError, copy_file_durably
 from archiver_dagster.storage.layout import DatasetLayout
 from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.storage.lts import LTSResource
@@ -162,14 +162,14 @@ def test_store_creates_nested_folders(root: Path, tar: Path) -> None:
 
 def test_store_missing_source_is_an_lts_error(root: Path, tmp_path: Path) -> None:
     archive_id = DatasetLayout(PREFIX, PID).archive_id(0)
-    with pytest.raises(LtsError, match=f"^{re.escape(f'cannot write {root / archive_id}: ')}"):
+    with pytest.raises(LTSError, match=f"^{re.escape(f'cannot write {root / archive_id}: ')}"):
         lts(root).store(tmp_path / "missing.tar", archive_id)
 
 
 def test_store_unwritable_root_is_an_lts_error(tmp_path: Path, tar: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_bytes(b"")
-    with pytest.raises(LtsError, match="cannot write"):
+    with pytest.raises(LTSError, match="cannot write"):
         lts(blocker).store(tar, DatasetLayout(PREFIX, PID).archive_id(0))
 
 
@@ -203,7 +203,7 @@ def test_wait_for_room_gives_up_after_timeout(root: Path) -> None:
     percentage = margin_leaving(root, -1024 * MIB)
     resource = lts(root, free_space_percentage=percentage, free_space_timeout_s=1)
     started = time.monotonic()
-    with pytest.raises(LtsFullError) as info:
+    with pytest.raises(LTSFullError) as info:
         resource.wait_for_room(4096)
     assert 0.9 <= time.monotonic() - started < 3
     message = str(info.value)
@@ -236,7 +236,7 @@ def test_a_second_datablock_does_not_count_the_space_the_first_reserved(root: Pa
     resource = lts(root, free_space_percentage=percentage, free_space_timeout_s=0)
     layout = DatasetLayout(PREFIX, PID)
     assert resource.reserve_room(layout.archive_id(0), RESERVED_BYTES)[1]
-    with pytest.raises(LtsFullError, match=f"writing {RESERVED_BYTES} bytes would break"):
+    with pytest.raises(LTSFullError, match=f"writing {RESERVED_BYTES} bytes would break"):
         resource.reserve_room(layout.archive_id(1), RESERVED_BYTES)
     assert not (root / (layout.archive_id(1) + PARTIAL_SUFFIX)).exists()
     # A retry of the first counts what it already holds: it needs no more room, even with the
@@ -314,7 +314,7 @@ def test_open_uncached_waits_until_the_size_is_complete(
 def test_open_uncached_times_out_when_file_never_appears(root: Path) -> None:
     archive_id = DatasetLayout(PREFIX, PID).archive_id(0)
     started = time.monotonic()
-    with pytest.raises(LtsError) as info:
+    with pytest.raises(LTSError) as info:
         lts(root, file_timeout_s=1).open_uncached(archive_id, 10)
     assert 0.9 <= time.monotonic() - started < 3
     message = str(info.value)
@@ -327,7 +327,7 @@ def test_open_uncached_times_out_on_wrong_size(root: Path) -> None:
     path = root / archive_id
     path.parent.mkdir(parents=True)
     path.write_bytes(b"abc")
-    with pytest.raises(LtsError) as info:
+    with pytest.raises(LTSError) as info:
         lts(root, file_timeout_s=0).open_uncached(archive_id, 10)
     assert str(info.value) == f"{path} has 3 bytes, expected 10 after 0 s"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from archiver_dagster.errors import DatablockTooLargeError, LtsFullError
+from archiver_dagster.errors import DatablockTooLargeError, LTSFullError
 from archiver_dagster.storage.durable_copy import PARTIAL_SUFFIX
 from archiver_dagster.storage.layout import DatasetLayout
 from archiver_dagster.storage.layout_resource import DatasetLayoutResource
@@ -89,7 +89,7 @@ def test_space_that_others_use_may_be_freed_so_the_check_waits(root: Path) -> No
     assert usage.used > 2 * GIB  # the machine's own files take far more than the datablock
     percentage = f"{(usage.free + GIB) / usage.total * 100:.9f}"
     resource = lts(root, free_space_percentage=percentage, free_space_timeout_s=1)
-    with pytest.raises(LtsFullError, match=r"would break .* margin \(waited 1 s\)"):
+    with pytest.raises(LTSFullError, match=r"would break .* margin \(waited 1 s\)"):
         resource.reserve_room(ARCHIVE_ID, 8 * MIB)
 
 

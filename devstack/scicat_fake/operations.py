@@ -1,6 +1,6 @@
 """The client operations the fake tells apart, its record of calls, and faults armed per operation.
 
-An operation is named after the `SciCatClient` method (or `scicat/jobs.py` function) that sends
+An operation is named after the `SciCatClient` method (or `scicat/job_api.py` function) that sends
 the request, so a test says `disable={"update_lifecycle": ...}` rather than spelling a route.
 """
 

@@ -12,7 +12,7 @@ from devstack.demo import open_instance
 from devstack.scicat_sim import SciCatSimulator
 from devstack.services import DagsterServices
 from devstack.soak.fault_plan import FaultKind, FaultTally, PlannedFault, lane_of
-from devstack.soak.lts_fill import FillableLts
+from devstack.soak.lts_fill import FillableLTS
 from devstack.soak.run_workers import kill_a_run_worker
 from devstack.soak.s3_proxy import FaultyProxy, ProxyCounts
 
@@ -36,7 +36,7 @@ class FaultTargets:
     proxy: FaultyProxy
     services: DagsterServices
     home: Path
-    lts: FillableLts | None
+    lts: FillableLTS | None
     lts_unavailable: str = ""
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 FILLER_NAME = ".soak-filler"
 
 
-class FillableLts:
+class FillableLTS:
     """The LTS root on a tmpfs of a given size; `fill()` leaves no byte free, `drain()` frees."""
 
     def __init__(self, root: Path, size_bytes: int) -> None:

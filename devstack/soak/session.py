@@ -27,7 +27,7 @@ from devstack.soak.datasets import (
 from devstack.soak.fault_plan import FaultKind, FaultProfile, plan_for
 from devstack.soak.faults import FaultRunner, FaultTargets
 from devstack.soak.invariants import FINAL_JOB_STATES, check_all
-from devstack.soak.lts_fill import FillableLts
+from devstack.soak.lts_fill import FillableLTS
 from devstack.soak.observe import job_states, observe_dataset
 from devstack.soak.report import SoakReport, outcomes
 from devstack.soak.s3_proxy import FaultyProxy
@@ -112,7 +112,7 @@ class Soak:
         self.report.run_monitoring_added = enable_run_monitoring(home / "dagster.yaml")
         stack = LocalStack(root / "stack", jobs_api_prefix=f"/api/{self.config.jobs_api}")
         size = sum(plan.size for plan in self.plans) * 11 // 10 + LTS_HEADROOM
-        lts = FillableLts(stack.lts_root, size)
+        lts = FillableLTS(stack.lts_root, size)
         unavailable = lts.mount()
         self.report.lts = unavailable or f"tmpfs of {size // (1 << 20)} MiB"
         try:
@@ -124,7 +124,7 @@ class Soak:
         return self.report
 
     def _with_stack(
-        self, stack: LocalStack, home: Path, lts: FillableLts | None, unavailable: str | None
+        self, stack: LocalStack, home: Path, lts: FillableLTS | None, unavailable: str | None
     ) -> None:
         host, port = stack.s3.host, stack.s3.port
         with FaultyProxy((host, port), seed=self.config.seed) as proxy:

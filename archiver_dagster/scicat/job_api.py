@@ -1,4 +1,4 @@
-"""SciCat jobs: listing by type and status, reading, status updates; v3 and v4 dialects."""
+"""SciCat's job API: jobs listed by type and status, read, updated; v3 and v4 dialects."""
 
 import json
 from collections.abc import Iterator

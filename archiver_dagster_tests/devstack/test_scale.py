@@ -1,0 +1,96 @@
+"""The scale benchmark's pure parts: plans, figures, the instance settings and the report."""
+
+import math
+
+from archiver_dagster.partitions import validate_pid
+from devstack.scale.plan import FULL, SHORT, filler_partitions, plan_jobs
+from devstack.scale.processes import MemoryPeaks
+from devstack.scale.report import format_table, speedups, target_lines
+from devstack.scale.session import SessionResult
+from devstack.scale.stats import finished_in_window, per_minute, percentile, tick_figures
+from devstack.scale.variants import BASELINE, TUNED, instance_config
+
+
+def test_percentile_is_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+
+    assert percentile(values, 0.95) == 95.0
+    assert percentile(values, 0.5) == 50.0
+    assert percentile([3.0, 1.0, 2.0], 1.0) == 3.0
+    assert percentile([7.0], 0.95) == 7.0
+    assert math.isnan(percentile([], 0.95))
+
+
+def test_tick_figures_count_ticks_over_ten_seconds():
+    figures = tick_figures("scicat_jobs_sensor", [0.5, 12.0, 3.0, 10.0])
+
+    assert (figures.ticks, figures.max_s, figures.over_10_s) == (4, 12.0, 1)
+    assert math.isnan(tick_figures("idle", []).max_s)
+
+
+def test_runs_per_minute_count_only_the_window():
+    ends = [99.9, 100.0, 130.0, 159.9, 160.0]
+
+    assert finished_in_window(ends, start=100.0, length_s=60.0) == 3
+    assert per_minute(3, 60.0) == 3.0
+    assert per_minute(10, 120.0) == 5.0
+
+
+def test_job_plans_match_the_issue_and_every_pid_is_valid():
+    for shape, big, small in ((FULL, 1000, 100), (SHORT, 200, 10)):
+        plan = plan_jobs(shape, "t1")
+        assert len(plan.big) == big
+        assert [len(job) for job in plan.small] == [10] * small
+        assert len(set(plan.pids)) == shape.datasets
+    assert FULL.partitions == 50_000
+    assert plan_jobs(SHORT, "a").pids[0] != plan_jobs(SHORT, "b").pids[0]
+    validate_pid(plan_jobs(SHORT, "t1").pids[0])
+    assert len(set(filler_partitions(5, "t1"))) == 5
+
+
+def test_variants_set_the_run_queue_and_the_storage():
+    base = {"concurrency": {"runs": {"max_concurrent_runs": 8}}, "sensors": {"use_threads": True}}
+
+    sqlite = instance_config(base, BASELINE, None)
+    postgres = instance_config(base, TUNED, "postgresql+psycopg2://postgres@127.0.0.1:1/d")
+
+    assert sqlite["run_coordinator"]["config"]["dequeue_use_threads"] is False
+    assert "storage" not in sqlite
+    assert postgres["run_coordinator"]["config"]["dequeue_use_threads"] is True
+    assert postgres["sensors"]["num_submit_workers"] == 4
+    assert postgres["storage"]["postgres"]["postgres_url"].endswith("/d")
+    assert postgres["concurrency"] == base["concurrency"]
+
+
+def _result(variant: str, rate: float, queued_s: float | None) -> SessionResult:
+    return SessionResult(
+        backend="sqlite",
+        variant=variant,
+        datasets=300,
+        big_job=200,
+        small_jobs=10,
+        partitions=5000,
+        window_s=120.0,
+        in_progress_s=12.0,
+        queued_s=queued_s,
+        queued=150,
+        runs_per_minute=rate,
+        ticks=[tick_figures("scicat_jobs_sensor", [1.0, 11.0])],
+        memory=MemoryPeaks(daemon=200 << 20, code_server=300 << 20),
+    )
+
+
+def test_report_puts_sessions_side_by_side_and_judges_the_targets():
+    results = [_result("baseline", 20.0, None), _result("tuned", 45.0, 100.0)]
+
+    table = format_table(results)
+    targets = target_lines(results)
+
+    assert table[0] == "| figure | sqlite, baseline | sqlite, tuned |"
+    assert any("not yet: 150 of 200" in line and "100.0 s" in line for line in table)
+    assert any("200 / 300 MiB" in line for line in table)
+    assert speedups(results) == {"sqlite": 2.25}
+    assert "ticks <= 10 s MISSED (worst 11.0 s)" in targets[0]
+    assert "all queued <= 300 s MISSED" in targets[0]
+    assert "all queued <= 300 s met" in targets[1]
+    assert targets[-1].endswith("(target >= 2: met)")

@@ -1,0 +1,1 @@
+"""`python -m devstack.scale`: the archiver under many datasets, jobs and partitions."""

@@ -1,0 +1,90 @@
+"""Resident memory and CPU of the daemon, the code server and the run workers, from procfs."""
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devstack.bench.procfs import cpu_seconds, descendants
+
+# Run workers are the code server's `spawn` children (and their resource tracker).
+RUN_WORKER_MARK = "multiprocessing"
+
+
+def rss_bytes(pid: int) -> int:
+    """VmRSS of a process in bytes, 0 if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def command_line(pid: int) -> str:
+    """The command line of a process ('' if it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+@dataclass
+class MemoryPeaks:
+    """Largest RSS seen per role; a role's RSS is the sum over its processes."""
+
+    daemon: int = 0
+    code_server: int = 0
+    run_worker: int = 0  # the largest single run worker
+    run_workers_total: int = 0  # all run workers at once
+    samples: int = 0
+    last: dict[str, int] = field(default_factory=dict)
+
+
+class ServiceSampler:
+    """Samples the RSS of the daemon's and the code server's process trees in a thread."""
+
+    def __init__(self, daemon_pid: int, code_server_pid: int, interval_s: float = 2.0) -> None:
+        self.daemon_pid = daemon_pid
+        self.code_server_pid = code_server_pid
+        self.interval_s = interval_s
+        self.peaks = MemoryPeaks()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def sample(self) -> None:
+        """Takes one sample and updates the peaks."""
+        daemon = sum(rss_bytes(pid) for pid in [self.daemon_pid, *descendants(self.daemon_pid)])
+        server, workers = rss_bytes(self.code_server_pid), []
+        for pid in descendants(self.code_server_pid):
+            if RUN_WORKER_MARK in command_line(pid):
+                workers.append(rss_bytes(pid))
+            else:
+                server += rss_bytes(pid)
+        peaks = self.peaks
+        peaks.daemon = max(peaks.daemon, daemon)
+        peaks.code_server = max(peaks.code_server, server)
+        peaks.run_worker = max(peaks.run_worker, max(workers, default=0))
+        peaks.run_workers_total = max(peaks.run_workers_total, sum(workers))
+        peaks.samples += 1
+        peaks.last = {"daemon": daemon, "code_server": server, "run_workers": sum(workers)}
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.sample()
+
+    def start(self) -> "ServiceSampler":
+        """Starts sampling."""
+        self.sample()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stops sampling."""
+        self._stop.set()
+        self._thread.join()
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process, its reaped children and its live descendants."""
+    return cpu_seconds(pid) + sum(cpu_seconds(child) for child in descendants(pid))

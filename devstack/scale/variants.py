@@ -1,0 +1,68 @@
+"""The instance configurations compared: the run queue as main had it, and tuned for throughput.
+
+Both state the run coordinator explicitly, so the comparison does not depend on what the
+repository's dagster.yaml says at the moment.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+RUN_COORDINATOR_CLASS = {
+    "module": "dagster._core.run_coordinator",
+    "class": "QueuedRunCoordinator",
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A name, run coordinator settings and `sensors:` settings over the repository's yaml."""
+
+    name: str
+    coordinator: dict[str, Any]
+    sensors: dict[str, Any]
+
+
+# Dagster's defaults, which main ran with: one launch at a time, every 5 s; runs created one
+# after the other within a sensor tick.
+BASELINE = Variant(
+    name="baseline",
+    coordinator={"dequeue_interval_seconds": 5, "dequeue_use_threads": False},
+    sensors={"use_threads": True, "num_workers": 3},
+)
+# Launches overlap (each waits for its run worker to import the code), the queue is checked
+# every second, and a tick's runs are created by four threads.
+TUNED = Variant(
+    name="tuned",
+    coordinator={
+        "dequeue_interval_seconds": 1,
+        "dequeue_use_threads": True,
+        "dequeue_num_workers": 4,
+    },
+    sensors={"use_threads": True, "num_workers": 3, "num_submit_workers": 4},
+)
+VARIANTS = {variant.name: variant for variant in (BASELINE, TUNED)}
+
+
+def instance_config(
+    base: dict[str, Any], variant: Variant, postgres_url: str | None
+) -> dict[str, Any]:
+    """The repository's instance settings with the variant's run queue and the storage."""
+    config = dict(base)
+    config["run_coordinator"] = {**RUN_COORDINATOR_CLASS, "config": dict(variant.coordinator)}
+    config["sensors"] = dict(variant.sensors)
+    if postgres_url is not None:
+        config["storage"] = {"postgres": {"postgres_url": postgres_url}}
+    return config
+
+
+def write_instance_yaml(
+    dagster_yaml: Path, variant: Variant, postgres_url: str | None
+) -> dict[str, Any]:
+    """Rewrites DAGSTER_HOME's dagster.yaml for the variant and storage; returns what it wrote."""
+    base = yaml.safe_load(dagster_yaml.read_text()) or {}
+    config = instance_config(base, variant, postgres_url)
+    dagster_yaml.write_text(yaml.safe_dump(config, sort_keys=False))
+    return config
