@@ -1,6 +1,9 @@
 """Shared fixtures: the local stack (SciCat simulator + S3 server + LTS folder) and instances."""
 
+import os
+import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,6 +12,7 @@ import pytest
 import yaml
 from dagster import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
+from hypothesis import settings
 
 from archiver_dagster_tests.postgres_server import PostgresServer, PostgresUnavailableError
 from archiver_dagster_tests.scicat_contract import ContractChecker
@@ -16,6 +20,11 @@ from devstack.scicat_sim.recording import observe_exchanges
 from devstack.seed import SampleFile, SciCatSeeder, sample_files, upload_files
 from devstack.soak.s3_proxy import FaultyProxy
 from devstack.stack import LANDING_ZONE_BUCKET, LocalStack
+
+# Hypothesis fails an example that takes over 200 ms: a timed assertion, which a loaded machine
+# breaks for correct code. The examples are bounded by their number instead.
+settings.register_profile("archiver", deadline=None)
+settings.load_profile("archiver")
 
 
 @pytest.fixture(scope="session")
@@ -70,26 +79,73 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def memory_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A folder in memory (/dev/shm) for Dagster's sqlite storage; removed after the session.
+
+    Dagster's sqlite storage syncs every event to disk, and creating it runs its migrations:
+    on a loaded machine's disk that took most of a sensor or asset test's time. The durability
+    of Dagster's own storage is not under test. Without /dev/shm, a temporary folder.
+    """
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path_factory.mktemp("memory")
+        return
+    path = Path(tempfile.mkdtemp(prefix="archiver-tests-", dir=shm))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def instance_template(memory_dir: Path) -> Path:
+    """A DAGSTER_HOME whose sqlite databases are created and migrated once per session."""
+    home = memory_dir / "instance-template"
+    home.mkdir()
+    with DagsterInstance.local_temp(str(home)) as template:
+        template.get_run_records(limit=1)
+        template.get_dynamic_partitions("datasets")
+    return home
+
+
 @pytest.fixture
 def instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DagsterInstance]:
-    """A real Dagster instance in a temporary folder, on sqlite unless parametrized.
+    """An ephemeral Dagster instance (runs and events in memory) unless parametrized.
 
-    With `indirect` parametrization (`STORAGES`), "postgres" gives a database of its own on the
-    session's PostgreSQL server.
+    What most tests check is the archiver's behaviour, not Dagster's storage, and a run takes
+    half the time it takes on sqlite. With `indirect` parametrization (`STORAGES`), "sqlite"
+    gives a copy of the session's migrated sqlite instance (`sqlite_instance`) and "postgres" a
+    database of its own on the session's PostgreSQL server.
     """
+    storage = getattr(request, "param", None)
+    if storage is None:
+        with DagsterInstance.ephemeral(tempdir=str(tmp_path / "dagster")) as ephemeral:
+            yield ephemeral
+        return
+    if storage == "sqlite":
+        yield request.getfixturevalue("sqlite_instance")
+        return
     home = tmp_path / "dagster_home"
     home.mkdir()
-    storage = getattr(request, "param", "sqlite")
-    if storage == "sqlite":
-        with DagsterInstance.local_temp(str(home)) as local_instance:
-            yield local_instance
-        return
     server: PostgresServer = request.getfixturevalue("postgres_server")
     with server.database() as database:
         config = {"storage": {"postgres": {"postgres_db": server.postgres_db(database)}}}
         (home / "dagster.yaml").write_text(yaml.safe_dump(config))
         with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as postgres_instance:
             yield postgres_instance
+
+
+@pytest.fixture
+def sqlite_instance(instance_template: Path, memory_dir: Path) -> Iterator[DagsterInstance]:
+    """A real sqlite-backed Dagster instance of its own, a copy of the session's template."""
+    home = memory_dir / f"instance-{uuid.uuid4().hex}"
+    shutil.copytree(instance_template, home)
+    try:
+        with DagsterInstance.local_temp(str(home)) as local_instance:
+            yield local_instance
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture
@@ -103,6 +159,11 @@ Seed = Callable[..., list[SampleFile]]
 
 @pytest.fixture
 def seed_dataset(stack: LocalStack) -> Seed:
+    """Registers a dataset in SciCat (with md5 `chk`s unless told) and uploads its files."""
+    return dataset_seeder(stack)
+
+
+def dataset_seeder(stack: LocalStack) -> Seed:
     """Registers a dataset in SciCat (with md5 `chk`s unless told) and uploads its files.
 
     All files are uploaded, or the ones given in `upload` (e.g. with other content).

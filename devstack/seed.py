@@ -70,33 +70,39 @@ class SciCatSeeder:
     def create_dataset(
         self, pid: str, files: Iterable[SampleFile], chk_alg: str | None = "md5"
     ) -> None:
-        """Creates a raw dataset and one origdatablock listing `files`.
-
-        Like an ingestor, it registers each file's checksum (`chk`) in `chk_alg` (a hashlib
-        name unless every file carries its own `chk`); `None` registers no checksums.
-        """
-        now = datetime.now(UTC).isoformat()
-        file_list = list(files)
-        self.post(
-            "/datasets",
-            {
-                "pid": pid,
-                "type": "raw",
-                "owner": "Demo Owner",
-                "ownerGroup": SEED_OWNER_GROUP,
-                "contactEmail": "owner@example.org",
-                "sourceFolder": f"/data/{pid}",
-                "creationTime": now,
-                "datasetName": f"sample {pid}",
-            },
-        )
-        block: dict[str, Any] = {
-            "size": sum(file.size for file in file_list),
-            "dataFileList": [_data_file(file, now, chk_alg) for file in file_list],
-        }
-        if chk_alg is not None:
-            block["chkAlg"] = chk_alg
+        """Creates a raw dataset and one origdatablock listing `files` (`dataset_bodies`)."""
+        dataset, block = dataset_bodies(pid, files, chk_alg)
+        self.post("/datasets", dataset)
         self.post(f"/datasets/{quote(pid, safe='')}/origdatablocks", block)
+
+
+def dataset_bodies(
+    pid: str, files: Iterable[SampleFile], chk_alg: str | None = "md5"
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The bodies registering a raw dataset and one origdatablock listing `files`.
+
+    Like an ingestor, it registers each file's checksum (`chk`) in `chk_alg` (a hashlib name
+    unless every file carries its own `chk`); `None` registers no checksums.
+    """
+    now = datetime.now(UTC).isoformat()
+    file_list = list(files)
+    dataset = {
+        "pid": pid,
+        "type": "raw",
+        "owner": "Demo Owner",
+        "ownerGroup": SEED_OWNER_GROUP,
+        "contactEmail": "owner@example.org",
+        "sourceFolder": f"/data/{pid}",
+        "creationTime": now,
+        "datasetName": f"sample {pid}",
+    }
+    block: dict[str, Any] = {
+        "size": sum(file.size for file in file_list),
+        "dataFileList": [_data_file(file, now, chk_alg) for file in file_list],
+    }
+    if chk_alg is not None:
+        block["chkAlg"] = chk_alg
+    return dataset, block
 
 
 def _data_file(file: SampleFile, time: str, chk_alg: str | None) -> dict[str, Any]:

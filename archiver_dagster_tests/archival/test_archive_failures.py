@@ -2,17 +2,13 @@
 
 import re
 import shutil
-import time
 
 import pytest
 
-from archiver_dagster.automation.cleanup_plan import CleanupCursor
-from archiver_dagster.scicat.resource import SciCatResource
 from archiver_dagster_tests.helpers import (
     CorruptingLTSResource,
     archive,
     archive_status,
-    cleaned_up,
     landing_zone_keys,
     lts,
     lts_folder,
@@ -115,12 +111,11 @@ def test_datablock_larger_than_the_lts_can_ever_hold_fails_at_once(
     # A margin that leaves 4 KiB for the archiver were everything else on the share deleted.
     usage = shutil.disk_usage(stack.lts_root)
     margin = f"{(usage.used + usage.free - 4096) / usage.total * 100:.9f}"
-    overrides = {"lts": lts(stack, free_space_percentage=margin, free_space_timeout_s=60)}
+    # A wait would outlast the test's timeout: failing at all shows it did not wait.
+    overrides = {"lts": lts(stack, free_space_percentage=margin, free_space_timeout_s=3600)}
 
-    started = time.monotonic()
     result = archive(instance, pid, overrides)
     assert not result.success
-    assert time.monotonic() - started < 30  # not after the free-space timeout
     [failure] = [event for event in result.all_events if event.is_step_failure]
     assert "wait_for_lts_space" in failure.step_key
     # Its reservation is released by the op itself, before any cleanup.
@@ -138,57 +133,6 @@ def test_datablock_larger_than_the_lts_can_ever_hold_fails_at_once(
     assert int(sizes.group(1)) == block.packed_size
     assert int(sizes.group(2)) == pytest.approx(4096, abs=64)
     assert_cleaned_up(stack, pid, landing_zone_objects=6)
-
-
-def test_scicat_down_fails_the_run_and_cleanup_waits_for_scicat(
-    stack, instance, seed_dataset, unique_pid
-):
-    pid = unique_pid()
-    seed_dataset(pid)
-    unreachable = SciCatResource(
-        endpoint="http://127.0.0.1:9",
-        username="archiver",
-        password="archiver-password",
-        retries=1,
-        backoff_s=0.01,
-        timeout_s=2,
-        transient_fault_budget_s=1,  # the run gives up on SciCat after a second
-    )
-
-    result = archive(instance, pid, {"scicat": unreachable})
-    assert not result.success
-    cursor = run_cleanup_sensor(instance, {"scicat": unreachable})
-    assert archive_status(stack, pid) == "isOnCentralDisk"  # nothing reported yet
-    assert not cleaned_up(instance, result.run_id)
-    pending = CleanupCursor.parse(cursor).pending[result.run_id]
-    assert pending.attempts == 1 and "unreachable" in pending.last_error
-    assert pending.retry_at > time.time() + 20  # backed off, ~30 s
-    run = instance.get_run_by_id(result.run_id)
-    assert run.tags["archiver/cleanup_attempts"] == "1"  # visible on the run in the UI
-
-    cursor = run_cleanup_sensor(instance, cursor=cursor)  # SciCat is back, but not yet due
-    assert archive_status(stack, pid) == "isOnCentralDisk"
-
-    due_now = CleanupCursor.parse(cursor)
-    due_now.pending[result.run_id].retry_at = 0.0
-    cursor = run_cleanup_sensor(instance, cursor=due_now.model_dump_json())
-    assert archive_status(stack, pid) == "scheduleArchiveJobFailed"
-    assert_cleaned_up(stack, pid, landing_zone_objects=6)
-    assert cleaned_up(instance, result.run_id)
-    assert CleanupCursor.parse(cursor).pending == {}
-
-
-def test_transient_scicat_errors_are_retried(stack, instance, seed_dataset, unique_pid):
-    pid = unique_pid()
-    seed_dataset(pid)
-    stack.scicat.fail_next(2, status=503, path_contains="/datablocks")
-
-    result = archive(instance, pid)
-
-    assert result.success
-    assert archive_status(stack, pid) == "datasetOnArchiveDisk"
-    answered_503 = [r for r in stack.scicat.requests if r.status == 503 and "/datablocks" in r.path]
-    assert len(answered_503) == 2
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ def test_an_outage_shorter_than_the_budget_is_ridden_out(
 ):
     pid = unique_pid()
     seed_dataset(pid)
-    stack.scicat.fail_for(3.0, status=503)  # every request, the login too
+    stack.scicat.fail_next(2, status=503)  # the next requests, the login first
 
     result = archive(instance, pid, {"scicat": scicat(stack, budget_s=60)})
 
@@ -43,7 +43,7 @@ def test_an_outage_longer_than_the_budget_fails_the_dataset_as_a_system_error(
     seed_dataset(pid)
     stack.scicat.fail_for(8.0, status=503, path_contains=pid)
 
-    result = archive(instance, pid, {"scicat": scicat(stack, budget_s=2)})
+    result = archive(instance, pid, {"scicat": scicat(stack, budget_s=1)})
     stack.scicat.clear_faults()
 
     assert not result.success

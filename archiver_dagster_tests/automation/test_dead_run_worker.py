@@ -16,11 +16,11 @@ import pytest
 import yaml
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from archiver_dagster.pools import apply_pool_limits
 from archiver_dagster_tests.automation.conftest import SciCatUser
+from archiver_dagster_tests.automation.daemon_home import daemon_home
 from archiver_dagster_tests.conftest import TMPFS_BYTES
 from archiver_dagster_tests.helpers import archive_status, wait_until
-from devstack.demo import REPO_DAGSTER_YAML, open_instance, prepare_dagster_home
+from devstack.demo import REPO_DAGSTER_YAML, open_instance
 from devstack.services import DagsterServices
 from devstack.stack import LocalStack
 
@@ -28,13 +28,11 @@ TIMEOUT_S = 180.0
 
 
 @pytest.fixture
-def services(stack: LocalStack, tmpfs: Path, tmp_path: Path) -> Iterator[DagsterServices]:
-    home = prepare_dagster_home(tmp_path / "dagster_home")
-    config = yaml.safe_load((home / "dagster.yaml").read_text())
-    config["run_monitoring"] |= {"poll_interval_seconds": 1, "free_slots_after_run_end_seconds": 1}
-    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
-    with open_instance(home) as instance:
-        apply_pool_limits(instance, {"lts_write": 2, "lts_read": 2, "lts_free_space": 1})
+def services(stack: LocalStack, tmpfs: Path, memory_dir: Path) -> Iterator[DagsterServices]:
+    home = daemon_home(
+        memory_dir / "dead_run_worker",
+        run_monitoring={"poll_interval_seconds": 1, "free_slots_after_run_end_seconds": 1},
+    )
     env = {
         **os.environ,
         "ARCHIVER_SENSOR_INTERVAL_S": "1",

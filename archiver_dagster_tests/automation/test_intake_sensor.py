@@ -1,4 +1,4 @@
-"""scicat_jobs_sensor on a real instance against the simulator (v3 and v4)."""
+"""scicat_jobs_sensor against the SciCat fake (v3 and v4); HTTP in test_sensors_over_http.py."""
 
 import pytest
 from dagster import asset, build_sensor_context, materialize
@@ -13,8 +13,9 @@ VERSIONS = pytest.mark.parametrize("version", [3, 4])
 
 
 def evaluate(instance, resource, cursor=None):
-    context = build_sensor_context(instance=instance, cursor=cursor, resources={"scicat": resource})
-    return scicat_jobs_sensor(context)
+    resources = {"scicat": resource}
+    with build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context:
+        return scicat_jobs_sensor(context)
 
 
 @asset(partitions_def=datasets_partitions)

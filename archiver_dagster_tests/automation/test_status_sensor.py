@@ -1,4 +1,4 @@
-"""scicat_job_status_sensor: real runs on a real instance, job status in the simulator."""
+"""scicat_job_status_sensor: real runs, job status in the SciCat fake (HTTP: *_over_http.py)."""
 
 import os
 from pathlib import Path

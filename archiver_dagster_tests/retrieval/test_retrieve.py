@@ -135,7 +135,9 @@ def test_datablock_missing_from_lts_fails_after_retries(stack, instance, seed_da
     for tar in lts_folder(stack, pid).iterdir():
         tar.unlink()
 
-    result = retrieve(instance, pid, {"lts": lts(stack, read_retries=1)})
+    # One retry, at once; nothing waits for the missing file to appear.
+    quick = lts(stack, read_retries=1, read_retry_delay_s=0, file_timeout_s=0)
+    result = retrieve(instance, pid, {"lts": quick})
     assert not result.success
     restarts = [e for e in result.all_events if e.event_type_value == "STEP_RESTARTED"]
     assert len(restarts) == 1  # one retry, then the system error

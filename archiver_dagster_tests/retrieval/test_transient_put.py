@@ -26,6 +26,12 @@ from devstack.stack import RETRIEVAL_BUCKET
 POOL = "lts_read"
 
 
+@pytest.fixture
+def instance(sqlite_instance: DagsterInstance) -> DagsterInstance:
+    """Pools are the instance's concurrency slots, which only a persistent instance keeps."""
+    return sqlite_instance
+
+
 def bucket_through(proxy: FaultyProxy, budget_s: int) -> RetrievalBucketResource:
     s3 = S3Resource(
         endpoint_url=proxy.url,

@@ -1,4 +1,4 @@
-"""The HTTP front of the simulator: a threading server whose handler feeds `SciCatApi`."""
+"""The HTTP front of the simulator: a threading server whose handler feeds a `SimBackend`."""
 
 import json
 import logging
@@ -8,16 +8,10 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
-from devstack.scicat_sim.recording import (
-    AnswerRewriter,
-    FaultInjector,
-    RecordedRequest,
-    RequestRecorder,
-    decode_body,
-)
-from devstack.scicat_sim.routes import ApiRequest, ApiResponse, SciCatApi
+from devstack.scicat_sim.backend import SimBackend
+from devstack.scicat_sim.routes import ApiRequest
 
 logger = logging.getLogger(__name__)
 
@@ -30,16 +24,10 @@ class SimHttpServer(ThreadingHTTPServer):
     def __init__(
         self,
         address: tuple[str, int],
-        api: SciCatApi,
-        faults: FaultInjector,
-        log: RequestRecorder,
-        rewriter: AnswerRewriter,
+        backend: SimBackend,
     ) -> None:
         super().__init__(address, _Handler)
-        self.api = api
-        self.faults = faults
-        self.log = log
-        self.rewriter = rewriter
+        self.backend = backend
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
 
@@ -100,39 +88,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         raw_path, _, raw_query = self.path.partition("?")
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        path = unquote(raw_path)
-        query = dict(parse_qsl(raw_query, keep_blank_values=True))
-        content_type = self.headers.get("Content-Type", "")
-        fault = self.server.faults.take(self.command, (path, raw_path), body)
-        if fault is None or fault.after_apply:
-            request = ApiRequest(
-                self.command,
-                raw_path,
-                query,
-                content_type,
-                self.headers.get("Authorization", ""),
-                body,
-            )
-            response = self.server.api.handle(request)
-        if fault is not None:
-            status = fault.status
-            response = ApiResponse(status, {"statusCode": status, "message": "Injected fault"})
-        rewritten = False
-        if 200 <= response.status < 300:
-            payload, rewritten = self.server.rewriter.apply(self.command, path, response.payload)
-            response = ApiResponse(response.status, payload)
-        recorded = RecordedRequest(
+        request = ApiRequest(
             self.command,
-            path,
-            query,
-            decode_body(body, content_type),
-            response.status,
-            raw_path=raw_path,
-            response=response.payload,
-            rewritten=rewritten,
+            raw_path,
+            dict(parse_qsl(raw_query, keep_blank_values=True)),
+            self.headers.get("Content-Type", ""),
+            self.headers.get("Authorization", ""),
+            self.rfile.read(length) if length > 0 else b"",
         )
-        self.server.log.add(recorded)
+        response, fault = self.server.backend.exchange(request)
         payload = json.dumps(response.payload).encode("utf-8")
         if fault is not None and fault.stall_s > 0:
             time.sleep(fault.stall_s)

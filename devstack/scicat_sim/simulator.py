@@ -1,49 +1,20 @@
 """`SciCatSimulator`: the Python handle of the SciCat backend double, for tests and the devstack."""
 
-import json
 import logging
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from http import HTTPStatus
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
-
-from pydantic import BaseModel
 
 from devstack.lifecycle import StartStop
-from devstack.scicat_sim.auth import Authenticator
-from devstack.scicat_sim.datasets import DatasetRepository
-from devstack.scicat_sim.job_models import CreateJobV3Dto, CreateJobV4Dto
-from devstack.scicat_sim.job_views import view_v3
-from devstack.scicat_sim.jobs import JobRepository
-from devstack.scicat_sim.models import CreateDatasetDto, CreateOrigDatablockDto
-from devstack.scicat_sim.recording import (
-    AnswerRewriter,
-    AnswerTransform,
-    Fault,
-    FaultInjector,
-    RecordedRequest,
-    RequestRecorder,
-)
-from devstack.scicat_sim.routes import SciCatApi
+from devstack.scicat_sim.backend import DEFAULT_USERS, SimBackend
 from devstack.scicat_sim.server import SimHttpServer
-from devstack.scicat_sim.store import JsonStore, Record
 
 logger = logging.getLogger(__name__)
 
-M = TypeVar("M", bound=BaseModel)
-
-DEFAULT_USERS: Mapping[str, str] = {"archiver": "archiver-password"}
-SEED_USER = "scicat-sim-seed"
+__all__ = ["DEFAULT_USERS", "SciCatSimulator"]
 
 
-def _validate(model: type[M], body: Mapping[str, Any]) -> M:
-    """Validates a seeding body exactly as an HTTP body (raises pydantic's ValidationError)."""
-    return model.model_validate_json(json.dumps(body))
-
-
-class SciCatSimulator(StartStop):
+class SciCatSimulator(SimBackend, StartStop):
     """A strict SciCat backend double serving `/api/v3` and `/api/v4` on a local port."""
 
     def __init__(
@@ -56,27 +27,10 @@ class SciCatSimulator(StartStop):
         jobs_apis: str = "v3v4",
     ) -> None:
         """`jobs_apis` names the jobs APIs served: "v3v4" (both), "v3" or "v4" (one only)."""
+        super().__init__(state_file, users, token_ttl_s, jobs_apis)
         self._address = (host, port)
-        store = JsonStore(state_file)
-        self._auth = Authenticator(store, users, token_ttl_s)
-        self._datasets = DatasetRepository(store)
-        self._jobs = JobRepository(store, self._datasets)
-        self.jobs_apis = jobs_apis
-        self._api = SciCatApi(self._auth, self._datasets, self._jobs, jobs_apis)
-        self._faults = FaultInjector()
-        self._log = RequestRecorder()
-        self._rewriter = AnswerRewriter()
         self._server: SimHttpServer | None = None
         self._thread: threading.Thread | None = None
-
-    @property
-    def token_ttl_s(self) -> float:
-        """Lifetime in seconds of the tokens issued from now on."""
-        return self._auth.token_ttl_s
-
-    @token_ttl_s.setter
-    def token_ttl_s(self, value: float) -> None:
-        self._auth.token_ttl_s = value
 
     @property
     def url(self) -> str:
@@ -90,9 +44,7 @@ class SciCatSimulator(StartStop):
         """Binds the port and serves requests in a background thread."""
         if self._server is not None:
             return
-        self._server = SimHttpServer(
-            self._address, self._api, self._faults, self._log, self._rewriter
-        )
+        self._server = SimHttpServer(self._address, self)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -113,96 +65,3 @@ class SciCatSimulator(StartStop):
         server.server_close()
         if thread is not None:
             thread.join()
-
-    def fail_next(
-        self,
-        count: int,
-        status: int = HTTPStatus.SERVICE_UNAVAILABLE,
-        path_contains: str = "",
-        method: str | None = None,
-        body_contains: str = "",
-        after_apply: bool = False,
-        retry_after_s: int | None = None,
-        stall_s: float = 0.0,
-    ) -> None:
-        """Makes the next `count` matching requests answer `status`.
-
-        A request matches when its path contains `path_contains`, its method is `method` (any
-        if None) and its body contains `body_contains`. With `after_apply` the request takes
-        effect and only its answer is lost (as when a proxy times out after the backend
-        committed); `retry_after_s` adds a `Retry-After` header; `stall_s` delays the answer (a
-        hung backend: a client whose timeout is shorter sees a read timeout).
-        """
-        fault = Fault(int(status), after_apply, retry_after_s, stall_s)
-        self._faults.add(count, fault, path_contains, method, body_contains)
-
-    def fail_for(
-        self,
-        seconds: float,
-        status: int = HTTPStatus.SERVICE_UNAVAILABLE,
-        path_contains: str = "",
-    ) -> None:
-        """Makes every request whose path contains `path_contains` answer `status` for a while.
-
-        An outage window, as when SciCat restarts behind its load balancer.
-        """
-        self._faults.add_window(seconds, Fault(int(status)), path_contains)
-
-    def clear_faults(self) -> None:
-        """Disarms every fault not yet consumed."""
-        self._faults.clear()
-
-    @contextmanager
-    def answers_rewritten(
-        self, method: str, path_contains: str, transform: AnswerTransform
-    ) -> Iterator[None]:
-        """Within the block, successful answers on matching paths go through `transform`."""
-        self._rewriter.add(method, path_contains, transform)
-        try:
-            yield
-        finally:
-            self._rewriter.clear()
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request answered so far, oldest first."""
-        return self._log.snapshot()
-
-    def clear_requests(self) -> None:
-        """Forgets the requests recorded so far."""
-        self._log.clear()
-
-    def dataset(self, pid: str) -> Record | None:
-        """Returns the stored dataset, or None."""
-        return self._datasets.find(pid)
-
-    def datablocks(self, pid: str) -> list[Record]:
-        """Returns the dataset's datablocks (empty if the dataset does not exist)."""
-        return self._datasets.datablocks(pid, must_exist=False)
-
-    def delete_datablock(self, pid: str, block_id: str) -> None:
-        """Deletes a datablock as an operator might, outside the archiver (404 if unknown)."""
-        self._datasets.delete_datablock(pid, block_id)
-
-    def origdatablocks(self, pid: str) -> list[Record]:
-        """Returns the dataset's origdatablocks (empty if the dataset does not exist)."""
-        return self._datasets.origdatablocks(pid, must_exist=False)
-
-    def job(self, job_id: str) -> Record | None:
-        """Returns the stored job in its v4 shape, or None."""
-        return self._jobs.find(job_id)
-
-    def seed_dataset(self, body: Mapping[str, Any]) -> Record:
-        """Creates a dataset from a `POST /datasets` body, validated as over HTTP."""
-        return self._datasets.create(_validate(CreateDatasetDto, body), SEED_USER)
-
-    def seed_origdatablock(self, pid: str, body: Mapping[str, Any]) -> Record:
-        """Adds an origdatablock from a `POST /datasets/{pid}/origdatablocks` body."""
-        dto = _validate(CreateOrigDatablockDto, body)
-        return self._datasets.add_origdatablock(pid, dto, SEED_USER)
-
-    def seed_job(self, body: Mapping[str, Any], api_version: Literal[3, 4] = 4) -> Record:
-        """Creates a job from a v3 or v4 `POST` body; returns it in that version's view."""
-        if api_version == 3:
-            return view_v3(self._jobs.create_v3(_validate(CreateJobV3Dto, body), SEED_USER))
-        return self._jobs.create_v4(_validate(CreateJobV4Dto, body), SEED_USER)
