@@ -3,7 +3,6 @@
 import io
 import os
 import shutil
-import sys
 import tarfile
 import time
 import uuid
@@ -14,6 +13,7 @@ from dagster import DagsterInstance, RunsFilter
 from dagster._core.instance.ref import InstanceRef
 
 from archiver_dagster.pools import apply_pool_limits, configured_pool_limits
+from devstack.console import say
 from devstack.repository import REPOSITORY
 from devstack.seed import (
     SampleFile,
@@ -27,12 +27,6 @@ from devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 
 REPO_DAGSTER_YAML = REPOSITORY / "dagster.yaml"
 JOB_TIMEOUT_S = 600.0
-
-
-def say(text: str = "") -> None:
-    """Writes one line of the demo's report."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
 
 
 def prepare_dagster_home(home: Path) -> Path:

@@ -25,17 +25,12 @@ from archiver_dagster.pools import apply_pool_limits, configured_pool_limits
 from archiver_dagster.settings import SETTINGS_BY_NAME
 from devstack.bench import dataset, floor, procfs, report
 from devstack.bench.worker import EXECUTORS
+from devstack.console import say
 from devstack.demo import prepare_dagster_home
 from devstack.repository import python_path_env
 from devstack.stack import LANDING_ZONE_BUCKET, LocalStack
 
 RAM_FILESYSTEMS = {"tmpfs", "ramfs"}
-
-
-def say(text: str = "") -> None:
-    """Writes one line of progress or report to stdout."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -19,22 +19,16 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
+from devstack.console import say
 from devstack.postgres import PostgresServer
-from devstack.repository import REPOSITORY
+from devstack.repository import REPOSITORY, commit
 from devstack.scale.plan import FULL, SHORT, ScaleShape
 from devstack.scale.report import write_report
 from devstack.scale.session import ScaleSession, SessionResult
 from devstack.scale.variants import VARIANTS
-from devstack.soak.cli import commit
 from devstack.stack import LocalStack
 
 BACKENDS = ("sqlite", "postgres")
-
-
-def say(text: str = "") -> None:
-    """Writes one line of progress or report to stdout."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -11,24 +11,18 @@ invariants and prints the figures. Exits 1 when an invariant is broken.
 import argparse
 import shlex
 import signal
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from devstack.repository import REPOSITORY
+from devstack.console import say
+from devstack.repository import REPOSITORY, commit
 from devstack.soak.fault_plan import FULL_COUNTS, SHORT_COUNTS, FaultProfile
 from devstack.soak.report import format_report
 from devstack.soak.session import Soak, SoakConfig
 
 FULL = {"datasets": 40, "jobs": 8, "duration_s": 300.0, "timeout_s": 900.0}
 SHORT = {"datasets": 8, "jobs": 4, "duration_s": 100.0, "timeout_s": 600.0}
-
-
-def say(text: str = "") -> None:
-    """Writes one line of progress or report to stdout."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -63,21 +57,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         if getattr(args, name) is None:
             setattr(args, name, value)
     return args
-
-
-def commit() -> str:
-    """The checked-out commit (with `+changes` if the tree differs), or `unknown`."""
-
-    def git(*args: str) -> str:
-        command = ["git", "-C", str(REPOSITORY), *args]
-        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
-
-    try:
-        head = git("rev-parse", "--short", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+changes" if dirty else "")
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
