@@ -6,6 +6,7 @@ tick, which closes it however the block ends (decision 54 in docs/architecture.m
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from dagster import ConfigurableResource
 from pydantic import Field
@@ -72,7 +73,7 @@ class SciCatResource(ConfigurableResource):
     def _build(
         self, retries: int, call_budget_s: float, on_retry: RetryObserver | None
     ) -> SciCatClient:
-        return SciCatClient(
+        return self._new_client(
             endpoint=self.endpoint,
             api_prefix=self.api_prefix,
             jobs_api_prefix=self.jobs_api_prefix,
@@ -84,3 +85,7 @@ class SciCatResource(ConfigurableResource):
             call_budget_s=call_budget_s,
             on_retry=on_retry,
         )
+
+    def _new_client(self, **settings: Any) -> SciCatClient:
+        """The client for these settings; a fake resource answers with its own client."""
+        return SciCatClient(**settings)

@@ -5,12 +5,13 @@ Ops and sensors ask for a `SciCatResource` and get this subclass, whose clients 
 `SciCatFake` in process; nothing is patched.
 """
 
+from typing import Any
+
 from dagster import ResourceDependency
 from pydantic import Field
 
 from archiver_dagster.scicat.client import SciCatClient
 from archiver_dagster.scicat.resource import SciCatResource
-from archiver_dagster.transient import RetryObserver
 from devstack.scicat_fake.fake import FAKE_ENDPOINT, FakeSciCatClient, SciCatFake
 
 
@@ -25,19 +26,6 @@ class FakeSciCatResource(SciCatResource):
         default=0.0, description="No wait before a repeated datablock registration."
     )
 
-    def _build(
-        self, retries: int, call_budget_s: float, on_retry: RetryObserver | None
-    ) -> SciCatClient:
-        return FakeSciCatClient(
-            self.fake,
-            endpoint=self.endpoint,
-            api_prefix=self.api_prefix,
-            jobs_api_prefix=self.jobs_api_prefix,
-            username=self.username,
-            password=self.password,
-            timeout_s=self.timeout_s,
-            retries=retries,
-            backoff_s=self.backoff_s,
-            call_budget_s=call_budget_s,
-            on_retry=on_retry,
-        )
+    def _new_client(self, **settings: Any) -> SciCatClient:
+        """A client of the fake, with the settings a real one would get."""
+        return FakeSciCatClient(self.fake, **settings)
