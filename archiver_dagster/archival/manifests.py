@@ -1,8 +1,9 @@
 """The small JSON values the archival assets pass on: what was found, packed, copied, checked."""
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from archiver_dagster.archival.mode import ArchivalMode
 from archiver_dagster.archive_record.members import MemberManifest
@@ -42,11 +43,20 @@ class DatablockManifest(BaseModel):
     scratch_path: str | None = Field(default=None, description="The tar on scratch (ARCHIVE).")
     size: int
     packed_size: int
-    checksum: str
-    algorithm: str
+    checksum: str = Field(description="Of the whole tar, in `tar_algorithm` ('': unknown).")
+    algorithm: str = Field(description="Of the members' checksums (SciCat's chkAlg).")
+    tar_algorithm: str = Field(description="Of the whole-tar checksum.")
     members: list[MemberManifest]
     scicat_id: str | None = None
     pack_seconds: float = 0.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tar_algorithm_of_older_manifests(cls, data: Any) -> Any:
+        """A manifest stored before the tar had an algorithm of its own hashed it like members."""
+        if isinstance(data, dict) and "tar_algorithm" not in data and "algorithm" in data:
+            return {**data, "tar_algorithm": data["algorithm"]}
+        return data
 
     def scratch_file(self) -> Path:
         """The tar this run packed on scratch; raises `ValueError` for a registered datablock."""

@@ -19,6 +19,7 @@ from archiver_dagster.archival.registration import manifests_from_registered, re
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.archive_record.members import MemberManifest
 from archiver_dagster.archive_record.tar_checksums import (
+    RecordedTarChecksum,
     recorded_tar_checksums,
     tar_checksums_metadata,
 )
@@ -80,7 +81,7 @@ def plan_datablock_packing(
             if origdatablocks.mode is ArchivalMode.REVERIFY:
                 checksums = recorded_tar_checksums(context.instance, pid)
                 registered = [
-                    block.model_copy(update={"checksum": checksums.get(block.archive_id, "")})
+                    with_recorded_checksum(block, checksums.get(block.archive_id))
                     for block in manifests_from_registered(layout, client.get_datablocks(pid))
                 ]
                 if not registered:
@@ -115,6 +116,16 @@ def plan_datablock_packing(
             mapping_key=mapping_key(plan.index),
             metadata={TRANSIENT_FAULTS_KEY: client.transient_faults},
         )
+
+
+def with_recorded_checksum(
+    block: DatablockManifest, recorded: RecordedTarChecksum | None
+) -> DatablockManifest:
+    """A registered datablock with the tar checksum an earlier run recorded, if any."""
+    if recorded is None:
+        return block
+    algorithm = recorded.algorithm or block.algorithm  # older records: the members' chkAlg
+    return block.model_copy(update={"checksum": recorded.checksum, "tar_algorithm": algorithm})
 
 
 def registered_checksums(
@@ -179,6 +190,7 @@ def pack_datablock(
             "archive_id": layout.archive_id(plan.index),
             "files": len(plan.files),
             "tar_checksum": packed.checksum,
+            "tar_checksum_algorithm": packed.tar_algorithm,
             "chk_verified": len(registered),
             "chk_not_verified": len(plan.files) - len(registered),
             S3_TRANSIENT_FAULTS_KEY: faults.count,
@@ -194,6 +206,7 @@ def pack_datablock(
         packed_size=packed.packed_size,
         checksum=packed.checksum,
         algorithm=packed.algorithm,
+        tar_algorithm=packed.tar_algorithm,
         members=[
             MemberManifest(
                 path=member.path,
@@ -232,7 +245,9 @@ def register_datablocks(
             TRANSIENT_FAULTS_KEY: faults,
             "files": sum(len(block.members) for block in blocks),
             "packed_bytes": MetadataValue.int(sum(block.packed_size for block in blocks)),
-            **tar_checksums_metadata({block.archive_id: block.checksum for block in blocks}),
+            **tar_checksums_metadata(
+                {block.archive_id: (block.checksum, block.tar_algorithm) for block in blocks}
+            ),
             "scicat_ids": MetadataValue.json([block.scicat_id for block in blocks]),
             "already_archived": origdatablocks.mode is ArchivalMode.REVERIFY,
             **throughput(sum(block.size for block in blocks), pack_seconds),

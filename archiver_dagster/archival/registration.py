@@ -80,6 +80,7 @@ def manifests_from_registered(
             packed_size=block.packed_size,
             checksum="",  # the tar checksum is not part of SciCat's DTO; members are
             algorithm=registered_algorithm(block),
+            tar_algorithm=registered_algorithm(block),  # until a recorded checksum says more
             members=registered_members(block),
             scicat_id=block.id,
         )

@@ -75,12 +75,19 @@ def verify_lts_copy(context: OpExecutionContext, copy: LTSCopy, lts: LTSResource
         lts_read_failures(context, lts, copy.lts_path),
         lts.open_uncached(block.archive_id, block.packed_size) as stream,
     ):
-        digest = verify_tar(stream, block.checksum or None, expected, block.algorithm)
+        digest = verify_tar(
+            stream,
+            block.checksum or None,
+            expected,
+            block.algorithm,
+            tar_algorithm=block.tar_algorithm,
+        )
     seconds = time.monotonic() - started
     context.add_output_metadata(
         {
             "lts_path": MetadataValue.path(copy.lts_path),
             "tar_checksum": digest.checksum,
+            "tar_checksum_algorithm": block.tar_algorithm,
             "members_verified": len(digest.members),
             **throughput(digest.packed_size, seconds),
         }

@@ -4,20 +4,46 @@ from __future__ import annotations
 
 import hashlib
 import io
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+import xxhash
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from _typeshed import ReadableBuffer, WriteableBuffer
 
+# SciCat's chkAlg: the members' checksums, which SciCat keeps and users can check.
 SUPPORTED_ALGORITHMS: tuple[str, ...] = ("md5", "sha1", "sha256", "sha512", "blake2b")
+# The whole-tar checksum, which only the archiver keeps (decision 70): XXH3 128-bit, a
+# non-cryptographic hash at memory speed, against accidental corruption (what it guards).
+TAR_CHECKSUM_ALGORITHM = "xxh3_128"
+_FAST_ALGORITHMS = {"xxh3_128": xxhash.xxh3_128}
+# Algorithms a recorded whole-tar checksum may use: tars archived before decision 70 were
+# hashed whole in their members' algorithm (md5 by default).
+TAR_ALGORITHMS: tuple[str, ...] = (*SUPPORTED_ALGORITHMS, *_FAST_ALGORITHMS)
 
 
-def new_hasher(algorithm: str) -> hashlib._Hash:
-    """Returns a fresh hashlib object for one of `SUPPORTED_ALGORITHMS`."""
+class Hasher(Protocol):
+    """What the archiver uses of a hash object (hashlib's and xxhash's alike)."""
+
+    @property
+    def digest_size(self) -> int:
+        """Bytes of the digest."""
+
+    def update(self, data: ReadableBuffer, /) -> None:
+        """Hashes `data` after what was hashed so far."""
+
+    def hexdigest(self) -> str:
+        """The digest of everything hashed so far, in lower-case hex."""
+
+
+def new_hasher(algorithm: str) -> Hasher:
+    """Returns a fresh hash object for one of `TAR_ALGORITHMS` (`SUPPORTED_ALGORITHMS` and XXH3)."""
+    if algorithm in _FAST_ALGORITHMS:
+        return _FAST_ALGORITHMS[algorithm]()
     if algorithm not in SUPPORTED_ALGORITHMS:
-        choices = ", ".join(SUPPORTED_ALGORITHMS)
+        choices = ", ".join(TAR_ALGORITHMS)
         raise ValueError(f"unsupported checksum algorithm {algorithm!r}; choose one of {choices}")
     # Checksums guard integrity, not secrets: allowed for md5/sha1 on FIPS systems too.
     return hashlib.new(algorithm, usedforsecurity=False)

@@ -7,7 +7,7 @@ from typing import BinaryIO
 
 import pydantic
 
-from archiver_dagster.packing.checksums import new_hasher
+from archiver_dagster.packing.checksums import TAR_CHECKSUM_ALGORITHM, new_hasher
 from archiver_dagster.packing.pipeline import TarSink, fill
 from archiver_dagster.packing.plan import FileEntry
 from archiver_dagster.packing.source_checksums import RegisteredChecksum, SourceChecksumError
@@ -39,8 +39,9 @@ class PackedTar(pydantic.BaseModel):
     path: Path
     packed_size: int
     unpacked_size: int
-    checksum: str
-    algorithm: str
+    checksum: str = pydantic.Field(description="Of the whole tar, in `tar_algorithm`.")
+    algorithm: str = pydantic.Field(description="Of the members' checksums (SciCat's chkAlg).")
+    tar_algorithm: str
     members: list[PackedMember]
 
     def expected_members(self) -> list[ExpectedMember]:
@@ -127,6 +128,7 @@ def write_tar(
     algorithm: str,
     bufsize: int = DEFAULT_BUFSIZE,
     registered: Mapping[str, RegisteredChecksum] | None = None,
+    tar_algorithm: str = TAR_CHECKSUM_ALGORITHM,
 ) -> PackedTar:
     """Streams sources into an uncompressed PAX tar at `dest` in one pass, hashing as it goes.
 
@@ -135,7 +137,8 @@ def write_tar(
     complete; on any error the partial file is removed. Nothing is fsynced. Memory: a ring of
     `DEFAULT_BUFFERS` buffers of `bufsize` bytes.
 
-    Members with a checksum in `registered` (by path) are compared with it, from the same read
+    Members are hashed in `algorithm`, the whole tar in `tar_algorithm`. Members with a
+    checksum in `registered` (by path) are compared with it, from the same read
     (hashed a second time only where its algorithm is not `algorithm`). Every member is packed
     first, so that the error names all that differ.
 
@@ -144,7 +147,7 @@ def write_tar(
         SourceChecksumError: members differ from their registered checksums.
         ValueError: unsupported algorithm, non-positive bufsize or a path given twice.
     """
-    new_hasher(algorithm)
+    new_hasher(algorithm), new_hasher(tar_algorithm)
     if bufsize <= 0:
         raise ValueError(f"bufsize must be positive, got {bufsize}")
     partial = dest.with_name(dest.name + ".partial")
@@ -153,7 +156,7 @@ def write_tar(
     seen: set[str] = set()
     mismatches: list[tuple[str, str]] = []
     try:
-        with partial.open("wb", buffering=0) as fh, TarSink(algorithm, bufsize, out=fh) as sink:
+        with partial.open("wb", buffering=0) as fh, TarSink(tar_algorithm, bufsize, out=fh) as sink:
             for entry, source in members:
                 if entry.path in seen:
                     raise ValueError(f"path {entry.path!r} given twice")
@@ -183,5 +186,6 @@ def write_tar(
         unpacked_size=sum(m.size for m in packed),
         checksum=checksum,
         algorithm=algorithm,
+        tar_algorithm=tar_algorithm,
         members=packed,
     )

@@ -1,6 +1,5 @@
 """Single-pass digest and verification of a tar stream; nothing is ever extracted to disk."""
 
-import hashlib
 import mmap
 import queue
 import tarfile
@@ -10,7 +9,7 @@ from typing import BinaryIO
 
 import pydantic
 
-from archiver_dagster.packing.checksums import new_hasher
+from archiver_dagster.packing.checksums import Hasher, new_hasher
 from archiver_dagster.packing.forward_reader import ForwardOnlyReader
 from archiver_dagster.packing.paths import UnsafePathError, safe_relative_path
 from archiver_dagster.packing.pipeline import TarSink, fill
@@ -159,7 +158,7 @@ class _ChunkReader:
         self._view = self._view[len(data) :]
         return data
 
-    def consume(self, size: int | None, hasher: "hashlib._Hash | None") -> int:
+    def consume(self, size: int | None, hasher: "Hasher | None") -> int:
         """Passes `size` bytes (None: to the end) to `hasher` without copying; returns the count."""
         done = 0
         while size is None or done < size:
@@ -201,7 +200,7 @@ class _TarReader(ForwardOnlyReader):
         super().__init__(chunks)
         self._chunks = chunks
 
-    def digest_data(self, size: int | None, hasher: "hashlib._Hash | None") -> int:
+    def digest_data(self, size: int | None, hasher: "Hasher | None") -> int:
         """Consumes `size` bytes (None: to the end), hashed by `hasher`; returns the count."""
         done = self._chunks.consume(size, hasher)
         self._pos += done
@@ -221,7 +220,9 @@ def _digest_member(
     return ExpectedMember(path=name, size=size, checksum=hasher.hexdigest())
 
 
-def _scan(stream: BinaryIO, algorithm: str, bufsize: int) -> tuple[TarDigest, Exception | None]:
+def _scan(
+    stream: BinaryIO, algorithm: str, bufsize: int, tar_algorithm: str
+) -> tuple[TarDigest, Exception | None]:
     """Reads the whole stream once; returns the digest and the parse error that stopped it.
 
     This thread parses headers and hashes member data; the tar checksum of every byte runs on
@@ -231,7 +232,7 @@ def _scan(stream: BinaryIO, algorithm: str, bufsize: int) -> tuple[TarDigest, Ex
         raise ValueError(f"bufsize must be positive, got {bufsize}")
     members: list[ExpectedMember] = []
     error: Exception | None = None
-    with TarSink(algorithm, bufsize, buffers=READ_BUFFERS) as sink:
+    with TarSink(tar_algorithm, bufsize, buffers=READ_BUFFERS) as sink:
         chunks = _ChunkReader(stream, sink)
         try:
             reader = _TarReader(chunks)
@@ -253,8 +254,15 @@ def _scan(stream: BinaryIO, algorithm: str, bufsize: int) -> tuple[TarDigest, Ex
     return digest, error
 
 
-def digest_tar(stream: BinaryIO, algorithm: str, bufsize: int = READ_BUFSIZE) -> TarDigest:
+def digest_tar(
+    stream: BinaryIO,
+    algorithm: str,
+    bufsize: int = READ_BUFSIZE,
+    tar_algorithm: str | None = None,
+) -> TarDigest:
     """Hashes every regular member and the whole tar (every byte to EOF) in one sequential read.
+
+    Members in `algorithm`, the whole tar in `tar_algorithm` (None: `algorithm` too).
 
     The stream is read forwards only, through `tarfile`'s "r:" mode over a `ForwardOnlyReader`
     (the "r|" stream mode copies its whole buffer on every small read, so tars of small files
@@ -265,8 +273,9 @@ def digest_tar(stream: BinaryIO, algorithm: str, bufsize: int = READ_BUFSIZE) ->
         CorruptTarError: the stream is not a readable uncompressed tar.
         ValueError: unsupported algorithm or non-positive bufsize.
     """
-    new_hasher(algorithm)
-    digest, error = _scan(stream, algorithm, bufsize)
+    tar_algorithm = tar_algorithm or algorithm
+    new_hasher(algorithm), new_hasher(tar_algorithm)
+    digest, error = _scan(stream, algorithm, bufsize, tar_algorithm)
     if error is not None:
         raise CorruptTarError(f"unreadable tar after {len(digest.members)} members: {error}")
     return digest
@@ -307,9 +316,12 @@ def verify_tar(
     expected_members: Sequence[ExpectedMember],
     algorithm: str,
     bufsize: int = READ_BUFSIZE,
+    tar_algorithm: str | None = None,
 ) -> TarDigest:
     """Digests the tar in one read and compares it with what was expected; returns the digest.
 
+    Members are hashed in `algorithm`, the whole tar in `tar_algorithm` (None: `algorithm`,
+    as tars archived before the whole-tar checksum had an algorithm of its own).
     `expected_checksum` None checks the members only (a tar archived before its whole-tar
     checksum was recorded; SciCat's datablock DTO has no field for it).
 
@@ -319,8 +331,9 @@ def verify_tar(
         UnsafeMemberError: a link, special file or unsafe name.
         ValueError: unsupported algorithm or non-positive bufsize.
     """
-    new_hasher(algorithm)
-    digest, error = _scan(stream, algorithm, bufsize)
+    tar_algorithm = tar_algorithm or algorithm
+    new_hasher(algorithm), new_hasher(tar_algorithm)
+    digest, error = _scan(stream, algorithm, bufsize, tar_algorithm)
     problems = _compare(digest, expected_checksum, expected_members)
     if error is not None:
         problems.insert(0, f"unreadable tar after {len(digest.members)} members: {error}")

@@ -72,12 +72,14 @@ def plan_retrieval(
             layout.check_archive_id(block.archive_id)
     checksums = recorded_tar_checksums(context.instance, pid)
     for index, block in enumerate(blocks):
+        recorded = checksums.get(block.archive_id)
         item = RetrievalItem(
             index=index,
             archive_id=block.archive_id,
             packed_size=block.packed_size,
             algorithm=registered_algorithm(block),
-            tar_checksum=checksums.get(block.archive_id),
+            tar_checksum=recorded.checksum if recorded else None,
+            tar_algorithm=recorded.algorithm if recorded else None,
             members=registered_members(block),
         )
         yield DynamicOutput(item, mapping_key=mapping_key(index))
@@ -169,7 +171,13 @@ def _copy_verified(
                 context.partition_key, item.archive_id, item.packed_size
             ) as stream:
                 tee = cast(BinaryIO, TeeReader(stream, sink))
-                digest = verify_tar(tee, item.tar_checksum, expected, item.algorithm)
+                digest = verify_tar(
+                    tee,
+                    item.tar_checksum,
+                    expected,
+                    item.algorithm,
+                    tar_algorithm=item.whole_tar_algorithm(),
+                )
             sink.commit()
         except BaseException:
             sink.abort()  # nothing unverified ever becomes visible in the bucket

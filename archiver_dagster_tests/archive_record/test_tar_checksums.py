@@ -1,9 +1,11 @@
 """The whole-tar checksums archival records are the ones retrieval and re-verification read."""
 
-from dagster import AssetMaterialization, DagsterInstance
+from dagster import AssetMaterialization, DagsterInstance, MetadataValue
 
 from archiver_dagster.archival.assets import datablocks
 from archiver_dagster.archive_record.tar_checksums import (
+    TAR_CHECKSUMS_METADATA_KEY,
+    RecordedTarChecksum,
     recorded_tar_checksums,
     tar_checksums_metadata,
 )
@@ -13,24 +15,41 @@ PID = "20.500.12345/record"
 
 
 def record(instance: DagsterInstance, asset_key, checksums: dict[str, str]) -> None:
+    with_algorithm = {
+        archive_id: (checksum, "xxh3_128") for archive_id, checksum in checksums.items()
+    }
     instance.report_runless_asset_event(
         AssetMaterialization(
-            asset_key=asset_key, partition=PID, metadata=tar_checksums_metadata(checksums)
+            asset_key=asset_key, partition=PID, metadata=tar_checksums_metadata(with_algorithm)
         )
     )
 
 
 def test_the_lookup_reads_the_datablocks_asset_as_its_definition_names_it(instance):
     record(instance, datablocks.key, {"a.tar": "0a", "b.tar": ""})
-    assert recorded_tar_checksums(instance, PID) == {"a.tar": "0a"}  # none recorded for b.tar
+    # none recorded for b.tar
+    assert recorded_tar_checksums(instance, PID) == {"a.tar": RecordedTarChecksum("0a", "xxh3_128")}
 
 
 def test_the_latest_materialization_counts_and_other_assets_do_not(instance):
     record(instance, datablocks.key, {"a.tar": "old"})
     record(instance, datablocks.key, {"a.tar": "new"})
     record(instance, ["lts_datablocks"], {"a.tar": "other"})
-    assert recorded_tar_checksums(instance, PID) == {"a.tar": "new"}
+    assert recorded_tar_checksums(instance, PID) == {
+        "a.tar": RecordedTarChecksum("new", "xxh3_128")
+    }
     assert recorded_tar_checksums(instance, "20.500.12345/never-archived") == {}
+
+
+def test_a_record_without_algorithms_is_read_with_none_the_members_algorithm(instance):
+    # As written before the whole-tar checksum had its own algorithm: the tar was hashed in md5.
+    old = {TAR_CHECKSUMS_METADATA_KEY: MetadataValue.json({"a.tar": "d41d8cd98f00b204"})}
+    instance.report_runless_asset_event(
+        AssetMaterialization(asset_key=datablocks.key, partition=PID, metadata=old)
+    )
+    assert recorded_tar_checksums(instance, PID) == {
+        "a.tar": RecordedTarChecksum("d41d8cd98f00b204", None)
+    }
 
 
 def test_retrieval_checks_the_whole_tar_against_the_archived_record(

@@ -51,9 +51,18 @@ def sample_files() -> list[tuple[FileEntry, bytes]]:
     ]
 
 
-def write_sample(dest: Path, algorithm: str = "sha256") -> tuple[PackedTar, bytes]:
-    """Writes the sample tar; returns its description and its bytes."""
-    packed = write_tar(dest, sources(sample_files()), algorithm)
+def write_sample(
+    dest: Path, algorithm: str = "sha256", tar_algorithm: str | None = None
+) -> tuple[PackedTar, bytes]:
+    """Writes the sample tar; returns its description and its bytes.
+
+    The whole tar is hashed in `tar_algorithm`, by default in the members' `algorithm`, as tars
+    were before the whole-tar checksum had an algorithm of its own (what `verify_tar` assumes
+    when it is given none).
+    """
+    packed = write_tar(
+        dest, sources(sample_files()), algorithm, tar_algorithm=tar_algorithm or algorithm
+    )
     return packed, dest.read_bytes()
 
 

@@ -7,10 +7,16 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 import pytest
+import xxhash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver_dagster.packing.checksums import SUPPORTED_ALGORITHMS
+from archiver_dagster.packing.checksums import (
+    SUPPORTED_ALGORITHMS,
+    TAR_ALGORITHMS,
+    TAR_CHECKSUM_ALGORITHM,
+    new_hasher,
+)
 from archiver_dagster.packing.plan import FileEntry
 from archiver_dagster.packing.tar_stream import (
     SourceSizeError,
@@ -58,6 +64,7 @@ _entry = st.builds(
     entries=st.lists(_entry, max_size=6, unique_by=lambda e: e.path),
     seed=st.integers(0, 2**32),
     algorithm=st.sampled_from(SUPPORTED_ALGORITHMS),
+    tar_algorithm=st.sampled_from(TAR_ALGORITHMS),
     bufsize=st.sampled_from([1, 511, 4096, 1 << 20]),
     chunk=st.sampled_from([7, 512, 1 << 20]),
     read_bufsize=st.sampled_from([512, 1000, 4096, 1 << 20, READ_BUFSIZE]),
@@ -66,6 +73,7 @@ def test_matches_reference_tarfile_byte_for_byte(
     entries: list[FileEntry],
     seed: int,
     algorithm: str,
+    tar_algorithm: str,
     bufsize: int,
     chunk: int,
     read_bufsize: int,
@@ -74,18 +82,35 @@ def test_matches_reference_tarfile_byte_for_byte(
     with tempfile.TemporaryDirectory() as tmp:
         dest = Path(tmp) / "block.tar"
         members = ((e, ShortReads(data, chunk)) for e, data in files)
-        packed = write_tar(dest, members, algorithm, bufsize=bufsize)  # type: ignore[arg-type]
+        packed = write_tar(
+            dest,
+            members,  # type: ignore[arg-type]
+            algorithm,
+            bufsize=bufsize,
+            tar_algorithm=tar_algorithm,
+        )
         written = dest.read_bytes()
         # Read back as the LTS read-back does (O_DIRECT where the filesystem allows it), in
         # chunks that do and do not fall on block and member boundaries.
         with DirectFileReader(dest) as reader:
             expected = packed.expected_members()
             stream = cast(BinaryIO, reader)
-            from_disk = verify_tar(stream, packed.checksum, expected, algorithm, read_bufsize)
+            from_disk = verify_tar(
+                stream, packed.checksum, expected, algorithm, read_bufsize, tar_algorithm
+            )
     assert written == reference_tar(files)
     assert packed.packed_size == len(written) == packed_tar_size(entries)
-    assert packed.checksum == hashlib.new(algorithm, written).hexdigest()
-    digest = verify_tar(io.BytesIO(written), packed.checksum, packed.expected_members(), algorithm)
+    whole = new_hasher(tar_algorithm)
+    whole.update(written)
+    assert packed.checksum == whole.hexdigest()
+    assert packed.tar_algorithm == tar_algorithm
+    digest = verify_tar(
+        io.BytesIO(written),
+        packed.checksum,
+        packed.expected_members(),
+        algorithm,
+        tar_algorithm=tar_algorithm,
+    )
     assert (digest.checksum, digest.packed_size) == (packed.checksum, packed.packed_size)
     assert from_disk == digest
     assert packed.unpacked_size == sum(e.size for e in entries)
@@ -187,7 +212,9 @@ def test_empty_tar_is_one_record_of_zeros(tmp_path: Path) -> None:
     packed = write_tar(tmp_path / "empty.tar", [], "sha256")
     assert (tmp_path / "empty.tar").read_bytes() == bytes(tarfile.RECORDSIZE)
     assert (packed.packed_size, packed.unpacked_size, packed.members) == (tarfile.RECORDSIZE, 0, [])
-    assert packed.checksum == hashlib.sha256(bytes(tarfile.RECORDSIZE)).hexdigest()
+    # The whole tar is hashed in XXH3-128 unless told otherwise, whatever the members' algorithm.
+    assert packed.tar_algorithm == TAR_CHECKSUM_ALGORITHM == "xxh3_128"
+    assert packed.checksum == xxhash.xxh3_128(bytes(tarfile.RECORDSIZE)).hexdigest()
 
 
 def test_non_positive_bufsize_rejected(tmp_path: Path) -> None:

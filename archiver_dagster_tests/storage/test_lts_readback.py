@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from archiver_dagster.packing.checksums import TAR_CHECKSUM_ALGORITHM
 from archiver_dagster.packing.plan import FileEntry
 from archiver_dagster.packing.tar_stream import write_tar
 from archiver_dagster.packing.verify import ChecksumMismatchError, verify_tar
@@ -72,7 +73,7 @@ def test_bit_flipped_on_media_after_store_is_caught_by_the_uncached_read_back(
         lts.open_uncached(archive_id, size) as stream,
         pytest.raises(ChecksumMismatchError) as caught,
     ):
-        verify_tar(stream, checksum, expected, "sha256")
+        verify_tar(stream, checksum, expected, "sha256", tar_algorithm=TAR_CHECKSUM_ALGORITHM)
 
     problems = " ".join(caught.value.problems)
     assert "tar checksum" in problems
@@ -88,7 +89,7 @@ def test_uncached_read_back_reads_every_byte_from_the_device(tmp_path: Path) -> 
 
     before = read_io()["read_bytes"]
     with lts.open_uncached(archive_id, size) as stream:
-        verify_tar(stream, checksum, expected, "sha256")
+        verify_tar(stream, checksum, expected, "sha256", tar_algorithm=TAR_CHECKSUM_ALGORITHM)
     from_device = read_io()["read_bytes"] - before
 
     assert from_device >= size  # a page-cache hit would read 0 bytes from the block layer
