@@ -88,6 +88,7 @@ def build_resources() -> dict[str, object]:
             dataset_layout=dataset_layout,
             target_size_gb=env_setting("ARCHIVER_TARGET_SIZE_GB"),
             checksum_algorithm=env_setting("ARCHIVER_CHECKSUM_ALG"),
+            max_scratch_datablocks=env_int_setting("ARCHIVER_SCRATCH_DATABLOCKS"),
         ),
         "retrieval_bucket": RetrievalBucketResource(
             s3=s3,

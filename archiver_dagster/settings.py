@@ -134,6 +134,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARCHIVER_SCRATCH_FOLDER", None, _non_empty, "Local folder for packing"),
     Setting("ARCHIVER_TARGET_SIZE_GB", "200", _positive_float, "Max unpacked GB per datablock"),
     Setting("ARCHIVER_CHECKSUM_ALG", "md5", _checksum_algorithm, "Checksum algorithm (chkAlg)"),
+    Setting("ARCHIVER_SCRATCH_DATABLOCKS", "2", _positive_int, "Tars of a dataset on scratch"),
     Setting("ARCHIVER_LTS_FILE_TIMEOUT_S", "600", _non_negative_int, "Wait for LTS readability"),
     Setting("ARCHIVER_LTS_WAIT_BEFORE_VERIFY_S", "180", _non_negative_int, "Settle time"),
     Setting("ARCHIVER_LTS_FREE_SPACE_TIMEOUT_S", "86400", _non_negative_int, "Free-space wait"),

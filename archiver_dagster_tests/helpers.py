@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from dagster import (
+    AssetKey,
+    AssetMaterialization,
     DagsterInstance,
     ExecuteInProcessResult,
     build_sensor_context,
     materialize,
 )
 
-from archiver_dagster.archival.assets import archival_assets
+from archiver_dagster.archival.assets import archival_assets, archived_datablocks
 from archiver_dagster.automation.cleanup_sensor import dataset_cleanup_sensor
 from archiver_dagster.definitions import build_resources
 from archiver_dagster.partitions import datasets_partitions
@@ -40,6 +42,22 @@ def archive(
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )
+
+
+def archival_output(result: ExecuteInProcessResult, asset: str) -> Any:
+    """The value of `datablocks`, `lts_datablocks` or `verified_datablocks` in an archival run."""
+    return result.output_for_node(archived_datablocks.name, asset)
+
+
+def archival_materializations(
+    result: ExecuteInProcessResult, asset: str
+) -> list[AssetMaterialization]:
+    """The materializations of one of the assets the archival graph materializes together."""
+    return [
+        materialization
+        for materialization in result.asset_materializations_for_node(archived_datablocks.name)
+        if materialization.asset_key == AssetKey(asset)
+    ]
 
 
 def retrieve(

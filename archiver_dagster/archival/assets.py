@@ -1,23 +1,27 @@
 """The archival assets, one partition per dataset.
 
-origdatablocks -> datablocks -> lts_datablocks -> verified_datablocks.
+origdatablocks -> datablocks -> lts_datablocks -> verified_datablocks; the last three are
+materialized together by one graph that runs each datablock's steps as a pipeline.
 """
 
-from dagster import AssetExecutionContext, AssetIn, MetadataValue, Output, asset, graph_asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    GraphOut,
+    MetadataValue,
+    Output,
+    asset,
+    graph,
+)
 
 from archiver_dagster.archival.inventory import check_landing_zone, source_files
 from archiver_dagster.archival.lts_ops import (
     collect_lts_copies,
     copy_to_lts,
-    fan_out_datablocks,
     wait_for_lts_space,
 )
-from archiver_dagster.archival.manifests import (
-    DatablocksManifest,
-    LTSDatablocksManifest,
-    OrigDatablocksManifest,
-    VerifiedDatablocksManifest,
-)
+from archiver_dagster.archival.manifests import OrigDatablocksManifest
 from archiver_dagster.archival.mode import ArchivalMode, archival_mode
 from archiver_dagster.archival.pack_ops import (
     pack_datablock,
@@ -25,7 +29,6 @@ from archiver_dagster.archival.pack_ops import (
     register_datablocks,
 )
 from archiver_dagster.archival.verify_ops import (
-    fan_out_lts_copies,
     finalize_archival,
     settle_lts_copy,
     verify_lts_copy,
@@ -89,39 +92,67 @@ def origdatablocks(
     )
 
 
-@graph_asset(
-    key=DATABLOCKS_ASSET_KEY,  # where later runs find the tar checksums it records
-    partitions_def=datasets_partitions,
-    group_name=ARCHIVAL_GROUP,
-    kinds={"tar", "scicat"},
+@graph(
+    out={
+        "datablocks": GraphOut(),
+        "lts_datablocks": GraphOut(),
+        "verified_datablocks": GraphOut(),
+    }
 )
-def datablocks(origdatablocks: OrigDatablocksManifest) -> DatablocksManifest:
-    """Tar files of at most the target size, packed in one pass and registered in SciCat."""
+def archived_datablocks(origdatablocks: OrigDatablocksManifest):
+    """Per datablock, pack -> reserve LTS space -> copy -> settle -> read back, as a pipeline.
+
+    One dynamic chain per datablock instead of one fan-out per asset: datablock i+1 is packed
+    while datablock i is copied (step priorities, `ordering.py`), and each tar leaves scratch
+    once its copy is durable (decision 71). The three assets are materialized by this one
+    graph, with the same lineage as before.
+    """
     packed = plan_datablock_packing(origdatablocks).map(pack_datablock)
-    return register_datablocks(origdatablocks, packed.collect())
+    copies = packed.map(lambda block: copy_to_lts(wait_for_lts_space(block)))
+    verified = copies.map(lambda copy: verify_lts_copy(settle_lts_copy(copy)))
+    registered = register_datablocks(origdatablocks, packed.collect())
+    stored = collect_lts_copies(copies.collect())
+    return {
+        "datablocks": registered,
+        "lts_datablocks": stored,
+        "verified_datablocks": finalize_archival(registered, stored, verified.collect()),
+    }
 
 
-@graph_asset(
+def _kinds(*kinds: str) -> dict[str, str]:
+    """The tags that show `kinds` on an asset in the UI."""
+    return {f"dagster/kind/{kind}": "" for kind in kinds}
+
+
+datablock_assets = AssetsDefinition.from_graph(
+    archived_datablocks,
+    keys_by_input_name={"origdatablocks": AssetKey("origdatablocks")},
+    keys_by_output_name={
+        "datablocks": DATABLOCKS_ASSET_KEY,  # where later runs find the tar checksums it records
+        "lts_datablocks": AssetKey("lts_datablocks"),
+        "verified_datablocks": AssetKey("verified_datablocks"),
+    },
+    internal_asset_deps={
+        "datablocks": {AssetKey("origdatablocks")},
+        "lts_datablocks": {DATABLOCKS_ASSET_KEY},
+        "verified_datablocks": {AssetKey("lts_datablocks")},
+    },
     partitions_def=datasets_partitions,
     group_name=ARCHIVAL_GROUP,
-    ins={"datablocks": AssetIn(key=DATABLOCKS_ASSET_KEY)},
-    kinds={"lts"},
+    descriptions_by_output_name={
+        "datablocks": "Tar files of at most the target size, packed in one pass and registered "
+        "in SciCat.",
+        "lts_datablocks": "Copies of the datablocks on the LTS (pools `lts_free_space`, then "
+        "`lts_write`).",
+        "verified_datablocks": "Every copy read back from the LTS media and checked; the "
+        "landing zone is then released.",
+    },
+    tags_by_output_name={
+        "datablocks": _kinds("tar", "scicat"),
+        "lts_datablocks": _kinds("lts"),
+        "verified_datablocks": _kinds("lts", "scicat"),
+    },
 )
-def lts_datablocks(datablocks: DatablocksManifest) -> LTSDatablocksManifest:
-    """Copies of the datablocks on the LTS (pools `lts_free_space`, then `lts_write`)."""
-    copies = fan_out_datablocks(datablocks).map(
-        lambda block: copy_to_lts(wait_for_lts_space(block))
-    )
-    return collect_lts_copies(copies.collect())
 
 
-@graph_asset(partitions_def=datasets_partitions, group_name=ARCHIVAL_GROUP, kinds={"lts", "scicat"})
-def verified_datablocks(lts_datablocks: LTSDatablocksManifest) -> VerifiedDatablocksManifest:
-    """Every copy read back from the LTS media and checked; the landing zone is then released."""
-    verified = fan_out_lts_copies(lts_datablocks).map(
-        lambda copy: verify_lts_copy(settle_lts_copy(copy))
-    )
-    return finalize_archival(lts_datablocks, verified.collect())
-
-
-archival_assets = [origdatablocks, datablocks, lts_datablocks, verified_datablocks]
+archival_assets = [origdatablocks, datablock_assets]

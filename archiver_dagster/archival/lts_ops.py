@@ -1,41 +1,24 @@
 """Ops of the `lts_datablocks` asset: per datablock, wait for free space, then copy to the LTS."""
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-from dagster import DynamicOut, DynamicOutput, MetadataValue, OpExecutionContext, Out, Output, op
+from dagster import MetadataValue, OpExecutionContext, Out, Output, op
 
 from archiver_dagster.archival.manifests import (
     DatablockManifest,
-    DatablocksManifest,
     LTSCopy,
     LTSDatablocksManifest,
 )
 from archiver_dagster.archival.mode import ArchivalMode
+from archiver_dagster.archival.ordering import COPY, RESERVE, priority
 from archiver_dagster.errors import classified_failures
-from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, mapping_key
+from archiver_dagster.io_manager import MANIFEST_IO_MANAGER
 from archiver_dagster.metadata import throughput
 from archiver_dagster.storage.durable_copy import LTSError
 from archiver_dagster.storage.lts import LTSResource
 
 
-@op(out=DynamicOut(DatablockManifest))
-def fan_out_datablocks(
-    context: OpExecutionContext, datablocks: DatablocksManifest, lts: LTSResource
-) -> Iterator[DynamicOutput[DatablockManifest]]:
-    """Emits one output per datablock; first removes LTS leftovers of earlier attempts."""
-    if datablocks.mode is ArchivalMode.ARCHIVE:
-        keep = {Path(block.archive_id).name for block in datablocks.datablocks}
-        with classified_failures():
-            removed = lts.remove_stale(context.partition_key, keep)
-        if removed:
-            context.log.warning(f"removed leftovers of an earlier attempt from the LTS: {removed}")
-    for block in datablocks.datablocks:
-        yield DynamicOutput(block, mapping_key=mapping_key(block.index))
-
-
-@op(pool="lts_free_space")
+@op(pool="lts_free_space", tags=priority(RESERVE))
 def wait_for_lts_space(
     context: OpExecutionContext, datablock: DatablockManifest, lts: LTSResource
 ) -> DatablockManifest:
@@ -59,11 +42,15 @@ def wait_for_lts_space(
     return datablock
 
 
-@op(pool="lts_write")
+@op(pool="lts_write", tags=priority(COPY))
 def copy_to_lts(
     context: OpExecutionContext, datablock: DatablockManifest, lts: LTSResource
 ) -> LTSCopy:
-    """Copies the tar to the LTS with the kernel's copy and flushes it to stable storage."""
+    """Copies the tar to the LTS with the kernel's copy and flushes it to stable storage.
+
+    Then the tar leaves scratch: the read-back checks the LTS copy against the checksums
+    recorded while packing and never needs it, and the next pack may take its slot.
+    """
     started = time.monotonic()
     with classified_failures():
         if datablock.mode is ArchivalMode.REVERIFY:  # already on the LTS: nothing to copy
@@ -72,6 +59,7 @@ def copy_to_lts(
                 raise LTSError(f"{path} is missing or not {datablock.packed_size} bytes")
             return LTSCopy(datablock=datablock, lts_path=str(path), stored_at=path.stat().st_mtime)
         path = lts.store(datablock.scratch_file(), datablock.archive_id)
+        datablock.scratch_file().unlink(missing_ok=True)
     seconds = time.monotonic() - started
     context.add_output_metadata(
         {"lts_path": MetadataValue.path(str(path)), **throughput(datablock.packed_size, seconds)}

@@ -4,7 +4,15 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
-from dagster import DynamicOut, DynamicOutput, MetadataValue, OpExecutionContext, Out, Output, op
+from dagster import (
+    DynamicOut,
+    DynamicOutput,
+    MetadataValue,
+    OpExecutionContext,
+    Out,
+    Output,
+    op,
+)
 from pydantic import BaseModel, Field
 
 from archiver_dagster.archival.file_attributes import file_entry
@@ -15,8 +23,10 @@ from archiver_dagster.archival.manifests import (
     SourceFile,
 )
 from archiver_dagster.archival.mode import ArchivalMode
+from archiver_dagster.archival.ordering import PACK, priority
 from archiver_dagster.archival.registration import manifests_from_registered, register
 from archiver_dagster.archival.resources import PackingResource
+from archiver_dagster.archival.scratch_wait import wait_for_scratch_slot
 from archiver_dagster.archive_record.members import MemberManifest
 from archiver_dagster.archive_record.tar_checksums import (
     RecordedTarChecksum,
@@ -46,6 +56,7 @@ from archiver_dagster.storage.landing_zone import (
     LandingZoneResource,
     RawObject,
 )
+from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.transient import logged_faults
 
 
@@ -72,8 +83,12 @@ def plan_datablock_packing(
     origdatablocks: OrigDatablocksManifest,
     scicat: SciCatResource,
     packing: PackingResource,
+    lts: LTSResource,
 ) -> Iterator[DynamicOutput[DatablockPlan]]:
-    """Marks archiving started and splits the files into datablocks of the target size."""
+    """Marks archiving started and splits the files into datablocks of the target size.
+
+    Before any datablock is packed (and copied), LTS leftovers of earlier attempts are removed.
+    """
     pid = context.partition_key
     with classified_failures():
         layout = packing.layout(pid)
@@ -109,6 +124,12 @@ def plan_datablock_packing(
                     )
                     for index, group in enumerate(groups)
                 ]
+                keep = {layout.datablock_name(plan.index) for plan in plans}
+                removed = lts.remove_stale(pid, keep)
+                if removed:
+                    context.log.warning(
+                        f"removed leftovers of an earlier attempt from the LTS: {removed}"
+                    )
     context.log.info(f"{pid}: {len(plans)} datablock(s) planned")
     for plan in plans:
         yield DynamicOutput(
@@ -142,20 +163,23 @@ def registered_checksums(
     return checkable
 
 
-@op
+@op(tags=priority(PACK))
 def pack_datablock(
     context: OpExecutionContext,
     plan: DatablockPlan,
     landing_zone: LandingZoneResource,
     packing: PackingResource,
 ) -> DatablockManifest:
-    """Streams the datablock's files from the landing zone into a tar, hashing in the same pass."""
+    """Streams the datablock's files from the landing zone into a tar, hashing in the same pass.
+
+    At most `ARCHIVER_SCRATCH_DATABLOCKS` tars of the dataset are on scratch at once.
+    """
     if plan.mode is ArchivalMode.REVERIFY:
         return plan.registered_datablock()  # already on the LTS: nothing to pack
     pid = context.partition_key
     layout = packing.layout(pid)
     dest = packing.scratch_datablocks(pid) / layout.datablock_name(plan.index)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    wait_for_scratch_slot(dest, packing.max_scratch_datablocks, context.retry_number, context.log)
     started = time.monotonic()
     registered = registered_checksums(context, plan.files)
     sources: dict[str, LandingZoneObject] = {}

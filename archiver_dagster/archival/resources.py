@@ -25,6 +25,10 @@ class PackingResource(ConfigurableResource):
         default="200", description="Max unpacked GB per datablock (ARCHIVER_TARGET_SIZE_GB)."
     )
     checksum_algorithm: str = Field(default="md5", description="chkAlg (ARCHIVER_CHECKSUM_ALG).")
+    max_scratch_datablocks: int = Field(
+        default=2,
+        description="Most tars of one dataset on scratch at once (ARCHIVER_SCRATCH_DATABLOCKS).",
+    )
 
     @field_validator("target_size_gb", mode="before")
     @classmethod

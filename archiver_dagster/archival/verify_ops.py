@@ -4,12 +4,9 @@ Then the dataset is marked archived and its landing-zone objects are released.
 """
 
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from dagster import (
-    DynamicOut,
-    DynamicOutput,
     MetadataValue,
     OpExecutionContext,
     Out,
@@ -18,12 +15,14 @@ from dagster import (
 )
 
 from archiver_dagster.archival.manifests import (
+    DatablocksManifest,
     LTSCopy,
     LTSDatablocksManifest,
     VerifiedCopy,
     VerifiedDatablocksManifest,
 )
 from archiver_dagster.archival.mode import ArchivalMode
+from archiver_dagster.archival.ordering import READ_BACK, priority
 from archiver_dagster.archival.release import confirm_release, releasable
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.archive_record.read_retries import lts_read_failures
@@ -32,7 +31,7 @@ from archiver_dagster.errors import (
     bounded_list,
     classified_failures,
 )
-from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, mapping_key
+from archiver_dagster.io_manager import MANIFEST_IO_MANAGER
 from archiver_dagster.metadata import S3_TRANSIENT_FAULTS_KEY, TRANSIENT_FAULTS_KEY, throughput
 from archiver_dagster.packing.verify import (
     verify_tar,
@@ -44,16 +43,7 @@ from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.transient import logged_faults
 
 
-@op(out=DynamicOut(LTSCopy))
-def fan_out_lts_copies(
-    lts_datablocks: LTSDatablocksManifest,
-) -> Iterator[DynamicOutput[LTSCopy]]:
-    """Emits one output per LTS copy to verify."""
-    for copy in lts_datablocks.copies:
-        yield DynamicOutput(copy, mapping_key=mapping_key(copy.datablock.index))
-
-
-@op
+@op(tags=priority(READ_BACK))
 def settle_lts_copy(context: OpExecutionContext, copy: LTSCopy, lts: LTSResource) -> LTSCopy:
     """Waits what is left of the LTS settle time since the copy was flushed, holding no pool."""
     if copy.datablock.mode is ArchivalMode.REVERIFY:
@@ -65,7 +55,7 @@ def settle_lts_copy(context: OpExecutionContext, copy: LTSCopy, lts: LTSResource
     return copy
 
 
-@op(pool="lts_read")
+@op(pool="lts_read", tags=priority(READ_BACK))
 def verify_lts_copy(context: OpExecutionContext, copy: LTSCopy, lts: LTSResource) -> VerifiedCopy:
     """Reads the copy once from the media, checking the tar checksum and every member's."""
     block = copy.datablock
@@ -104,6 +94,7 @@ def verify_lts_copy(context: OpExecutionContext, copy: LTSCopy, lts: LTSResource
 @op(out=Out(VerifiedDatablocksManifest, io_manager_key=MANIFEST_IO_MANAGER))
 def finalize_archival(
     context: OpExecutionContext,
+    datablocks: DatablocksManifest,
     lts_datablocks: LTSDatablocksManifest,
     verified: list[VerifiedCopy],
     scicat: SciCatResource,
@@ -111,8 +102,13 @@ def finalize_archival(
     lts: LTSResource,
     packing: PackingResource,
 ) -> Output[VerifiedDatablocksManifest]:
-    """Marks the dataset archived in SciCat, then deletes its landing-zone objects and scratch."""
+    """Marks the dataset archived in SciCat, then deletes its landing-zone objects and scratch.
+
+    `datablocks` (registered in SciCat) is an input so that this runs after the registration.
+    """
     pid = context.partition_key
+    if len(datablocks.datablocks) != len(lts_datablocks.copies):
+        raise ArchiverSystemError(f"{pid}: not every datablock was copied; keeping the data")
     ordered = sorted(verified, key=lambda copy: copy.archive_id)
     copies = lts_datablocks.copies
     with classified_failures():

@@ -7,6 +7,7 @@ import pytest
 
 from archiver_dagster_tests.helpers import (
     CorruptingLTSResource,
+    archival_output,
     archive,
     archive_status,
     landing_zone_keys,
@@ -125,7 +126,7 @@ def test_datablock_larger_than_the_lts_can_ever_hold_fails_at_once(
     assert archive_status(stack, pid) == "scheduleArchiveJobFailed"
     returned = stack.scicat.dataset(pid)["datasetlifecycle"]["archiveReturnMessage"]
     assert returned["errorKind"] == "system"
-    [block] = result.output_for_node("datablocks").datablocks
+    [block] = archival_output(result, "datablocks").datablocks
     sizes = re.search(
         r"\((\d+) bytes\) is more than .* can ever hold: at most (\d+) bytes", returned["message"]
     )

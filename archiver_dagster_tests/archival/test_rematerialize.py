@@ -3,6 +3,8 @@
 from archiver_dagster.archival.mode import ArchivalMode
 from archiver_dagster_tests.helpers import (
     CorruptingLTSResource,
+    archival_materializations,
+    archival_output,
     archive,
     archive_status,
     landing_zone_keys,
@@ -79,12 +81,12 @@ def test_rerun_of_archived_dataset_reverifies_and_changes_nothing(
         p: (p.read_bytes(), p.stat().st_mtime_ns) for p in lts_folder(stack, pid).iterdir()
     } == tars
     assert archive_status(stack, pid) == "datasetOnArchiveDisk"
-    verified = result.asset_materializations_for_node("verified_datablocks")
+    verified = archival_materializations(result, "verified_datablocks")
     assert verified and verified[-1].metadata["files"].value == 6
     # Decided once, from SciCat, and carried by every value the ops passed on.
     assert result.output_for_node("origdatablocks").mode is ArchivalMode.REVERIFY
-    assert result.output_for_node("datablocks").mode is ArchivalMode.REVERIFY
-    copies = result.output_for_node("lts_datablocks").copies
+    assert archival_output(result, "datablocks").mode is ArchivalMode.REVERIFY
+    copies = archival_output(result, "lts_datablocks").copies
     assert copies and {copy.datablock.mode for copy in copies} == {ArchivalMode.REVERIFY}
 
 

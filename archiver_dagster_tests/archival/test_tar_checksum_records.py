@@ -5,9 +5,16 @@ import hashlib
 import xxhash
 from dagster import AssetMaterialization, MetadataValue
 
-from archiver_dagster.archival.assets import datablocks
-from archiver_dagster.archive_record.tar_checksums import TAR_CHECKSUMS_METADATA_KEY
-from archiver_dagster_tests.helpers import archive, lts_folder
+from archiver_dagster.archive_record.tar_checksums import (
+    DATABLOCKS_ASSET_KEY,
+    TAR_CHECKSUMS_METADATA_KEY,
+)
+from archiver_dagster_tests.helpers import (
+    archival_materializations,
+    archival_output,
+    archive,
+    lts_folder,
+)
 from devstack.seed import sample_files
 
 
@@ -15,7 +22,7 @@ def record_without_algorithms(instance, pid: str, checksums: dict[str, str]) -> 
     """A `datablocks` record as written before the tar checksum had an algorithm of its own."""
     metadata = {TAR_CHECKSUMS_METADATA_KEY: MetadataValue.json(checksums)}
     instance.report_runless_asset_event(
-        AssetMaterialization(asset_key=datablocks.key, partition=pid, metadata=metadata)
+        AssetMaterialization(asset_key=DATABLOCKS_ASSET_KEY, partition=pid, metadata=metadata)
     )
 
 
@@ -29,8 +36,8 @@ def test_tar_checksum_is_xxh3_and_an_older_md5_record_is_still_verified(
 
     assert archived.success
     tar = next(lts_folder(stack, pid).iterdir())
-    archive_id = next(iter(archived.output_for_node("datablocks").datablocks)).archive_id
-    metadata = archived.asset_materializations_for_node("datablocks")[-1].metadata
+    archive_id = next(iter(archival_output(archived, "datablocks").datablocks)).archive_id
+    metadata = archival_materializations(archived, "datablocks")[-1].metadata
     assert metadata["checksums"].value == {
         archive_id: xxhash.xxh3_128(tar.read_bytes()).hexdigest()
     }
@@ -44,7 +51,7 @@ def test_tar_checksum_is_xxh3_and_an_older_md5_record_is_still_verified(
     )
     reverified = archive(instance, pid)
     assert reverified.success
-    checked = reverified.output_for_node("lts_datablocks").copies[0].datablock
+    checked = archival_output(reverified, "lts_datablocks").copies[0].datablock
     assert (checked.tar_algorithm, checked.checksum) == (
         "md5",
         hashlib.md5(tar.read_bytes()).hexdigest(),

@@ -73,6 +73,7 @@ def test_requests_that_time_out_are_retried(stack, instance, seed_dataset, uniqu
     [planned] = [
         event
         for event in result.all_events
-        if event.is_successful_output and event.step_key == "datablocks.plan_datablock_packing"
+        if event.is_successful_output
+        and event.step_key == "archived_datablocks.plan_datablock_packing"
     ][:1]
     assert planned.step_output_data.metadata["scicat_transient_faults"].value == 2

@@ -2,8 +2,8 @@
 
 from dagster import AssetMaterialization, DagsterInstance, MetadataValue
 
-from archiver_dagster.archival.assets import datablocks
 from archiver_dagster.archive_record.tar_checksums import (
+    DATABLOCKS_ASSET_KEY,
     TAR_CHECKSUMS_METADATA_KEY,
     RecordedTarChecksum,
     recorded_tar_checksums,
@@ -26,14 +26,14 @@ def record(instance: DagsterInstance, asset_key, checksums: dict[str, str]) -> N
 
 
 def test_the_lookup_reads_the_datablocks_asset_as_its_definition_names_it(instance):
-    record(instance, datablocks.key, {"a.tar": "0a", "b.tar": ""})
+    record(instance, DATABLOCKS_ASSET_KEY, {"a.tar": "0a", "b.tar": ""})
     # none recorded for b.tar
     assert recorded_tar_checksums(instance, PID) == {"a.tar": RecordedTarChecksum("0a", "xxh3_128")}
 
 
 def test_the_latest_materialization_counts_and_other_assets_do_not(instance):
-    record(instance, datablocks.key, {"a.tar": "old"})
-    record(instance, datablocks.key, {"a.tar": "new"})
+    record(instance, DATABLOCKS_ASSET_KEY, {"a.tar": "old"})
+    record(instance, DATABLOCKS_ASSET_KEY, {"a.tar": "new"})
     record(instance, ["lts_datablocks"], {"a.tar": "other"})
     assert recorded_tar_checksums(instance, PID) == {
         "a.tar": RecordedTarChecksum("new", "xxh3_128")
@@ -45,7 +45,7 @@ def test_a_record_without_algorithms_is_read_with_none_the_members_algorithm(ins
     # As written before the whole-tar checksum had its own algorithm: the tar was hashed in md5.
     old = {TAR_CHECKSUMS_METADATA_KEY: MetadataValue.json({"a.tar": "d41d8cd98f00b204"})}
     instance.report_runless_asset_event(
-        AssetMaterialization(asset_key=datablocks.key, partition=PID, metadata=old)
+        AssetMaterialization(asset_key=DATABLOCKS_ASSET_KEY, partition=PID, metadata=old)
     )
     assert recorded_tar_checksums(instance, PID) == {
         "a.tar": RecordedTarChecksum("d41d8cd98f00b204", None)
