@@ -36,7 +36,9 @@ RAM_FILESYSTEMS = {"tmpfs", "ramfs"}
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(prog="python -m devstack.bench", description=__doc__)
-    parser.add_argument("--shape", choices=("large", "small", "both", "none"), default="both")
+    parser.add_argument(
+        "--shape", choices=("large", "small", "many", "both", "none"), default="both"
+    )
     parser.add_argument("--total-gib", type=float, default=2.0, help="dataset size (GiB)")
     parser.add_argument("--file-mib", type=float, default=None, help="override the file size")
     parser.add_argument("--repeat", type=int, default=3, help="runs per shape (median)")
@@ -44,6 +46,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--target-size-gb",
         default=SETTINGS_BY_NAME["ARCHIVER_TARGET_SIZE_GB"].default,
         help="ARCHIVER_TARGET_SIZE_GB (default: the archiver's, one datablock up to that size)",
+    )
+    parser.add_argument(
+        "--datablock-gib",
+        type=float,
+        default=1.0,
+        help="the `many` shape's datablock size (GiB of payload): its ARCHIVER_TARGET_SIZE_GB",
     )
     parser.add_argument("--checksum", default="md5", help="ARCHIVER_CHECKSUM_ALG")
     parser.add_argument(
@@ -63,8 +71,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_worker(home: Path, pid: str, executor: str, out: Path) -> dict[str, Any]:
-    """Archives `pid` in a worker process; returns its report plus sampled peak RSS."""
+def run_worker(home: Path, pid: str, executor: str, out: Path, scratch: Path) -> dict[str, Any]:
+    """Archives `pid` in a worker process; returns its report, sampled peak RSS and scratch."""
     command = [sys.executable, "-m", "devstack.bench.worker"]
     command += ["--pid", pid, "--executor", executor, "--out", str(out)]
     log = out.with_suffix(".log")
@@ -73,10 +81,12 @@ def run_worker(home: Path, pid: str, executor: str, out: Path) -> dict[str, Any]
             command, env=python_path_env({**os.environ, "DAGSTER_HOME": str(home)}), stderr=stderr
         )
         sampler = procfs.RssSampler(process.pid).start()
+        scratch_sampler = procfs.FolderSampler(scratch).start()
         try:
             process.wait()
         finally:
             sampler.stop()
+            scratch_sampler.stop()
     if not out.is_file() or process.returncode:
         text = log.read_text(errors="replace")
         shown = text if len(text) < 6000 else text[:3000] + "\n...\n" + text[-3000:]
@@ -85,6 +95,7 @@ def run_worker(home: Path, pid: str, executor: str, out: Path) -> dict[str, Any]
     result["worker_peak_rss"] = max(result["worker_max_rss"], sampler.peaks.get(process.pid, 0))
     result["sampled_worker_peak_rss"] = sampler.peaks.get(process.pid, 0)
     result["step_peak_rss"] = sampler.largest_other_than_root()
+    result["peak_scratch_bytes"] = scratch_sampler.peak_bytes
     return result
 
 
@@ -110,7 +121,8 @@ def archive_runs(
         os.sync()
         s3_pid = procfs.find_descendant(os.getpid(), "moto.server", str(stack.s3.port)) or 0
         s3_cpu = procfs.cpu_seconds(s3_pid)
-        result = run_worker(home, pid, args.executor, home / f"run-{uuid.uuid4().hex}.json")
+        out = home / f"run-{uuid.uuid4().hex}.json"
+        result = run_worker(home, pid, args.executor, out, stack.scratch_root)
         result["s3_server_cpu_s"] = procfs.cpu_seconds(s3_pid) - s3_cpu
         runs.append(result)
         if not args.json:
@@ -145,12 +157,18 @@ def benchmark(root: Path, home_root: Path, args: argparse.Namespace) -> dict[str
         results["floor"] = machine
         names = {"both": ("large", "small"), "none": ()}.get(args.shape, (args.shape,))
         for name in names:
+            target_gb = str(args.target_size_gb)
+            if name == "many":  # datablocks of --datablock-gib GiB of payload
+                target_gb = f"{args.datablock_gib * (1 << 30) / 1e9:.9f}"
+            os.environ["ARCHIVER_TARGET_SIZE_GB"] = target_gb
             shape = dataset.make_shape(name, args.total_gib, args.file_mib)
             runs, s3_floor = archive_runs(stack, home, shape, args, args.repeat)
             shape_floor = machine | {"s3_get": s3_floor}
             summary = report.summarize(runs, shape.total, shape_floor)
             summary |= {"label": shape.label(), "payload_bytes": shape.total, "s3_get": s3_floor}
+            summary["target_size_gb"] = target_gb
             results["shapes"][name] = summary | {"raw_runs": runs}
+        os.environ["ARCHIVER_TARGET_SIZE_GB"] = str(args.target_size_gb)
         overhead: dict[str, Any] = {}
         executors = EXECUTORS if args.overhead_repeat else ()
         for executor in executors:

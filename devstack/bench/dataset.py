@@ -15,7 +15,8 @@ from devstack.stack import (
 
 PREFIX = "openem-network"
 MIB = 1 << 20
-SHAPES = {"large": 256, "small": 1}  # file size in MiB
+# File size in MiB. `many` is `large` in several datablocks (the benchmark's --datablock-gib).
+SHAPES = {"large": 256, "small": 1, "many": 256}
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Shape:
 
 
 def make_shape(name: str, total_gib: float, file_mib: float | None) -> Shape:
-    """A named shape (`large`, `small`, `tiny`) scaled to `total_gib`."""
+    """A named shape (`large`, `small`, `many`, `tiny`) scaled to `total_gib`."""
     if name == "tiny":
         return Shape("tiny", 4, 64 * 1024)
     size = int((file_mib if file_mib is not None else SHAPES[name]) * MIB)

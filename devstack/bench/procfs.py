@@ -131,3 +131,41 @@ class RssSampler:
     def largest_other_than_root(self) -> int:
         """The largest peak RSS among the root's descendants (step processes)."""
         return max((rss for pid, rss in self.peaks.items() if pid != self.root), default=0)
+
+
+def folder_bytes(root: Path) -> int:
+    """Bytes of the regular files under `root` (files vanishing meanwhile count 0)."""
+    total = 0
+    for folder, _, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(folder, name)).st_size  # noqa: PTH116, PTH118
+            except OSError:
+                continue
+    return total
+
+
+class FolderSampler:
+    """Samples the peak size of the files under a folder every `interval_s` (a thread)."""
+
+    def __init__(self, root: Path, interval_s: float = 0.05) -> None:
+        self.root = root
+        self.interval_s = interval_s
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_bytes = max(self.peak_bytes, folder_bytes(self.root))
+            self._stop.wait(self.interval_s)
+
+    def start(self) -> "FolderSampler":
+        """Starts sampling."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stops sampling and waits for the thread."""
+        self._stop.set()
+        self._thread.join()

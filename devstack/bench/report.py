@@ -13,6 +13,11 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
+def _stage_sum(run: dict[str, Any]) -> float:
+    """The run's stage spans added up."""
+    return sum(run["stages"][stage]["span_s"] for stage in STAGE_FLOORS if stage in run["stages"])
+
+
 def summarize(runs: list[dict[str, Any]], payload: int, floor: dict[str, float]) -> dict[str, Any]:
     """Median figures of one shape's runs; every rate in MB/s of payload (10^6 bytes)."""
     stages: dict[str, Any] = {}
@@ -30,6 +35,8 @@ def summarize(runs: list[dict[str, Any]], payload: int, floor: dict[str, float])
             "ratio": rate / stage_floor if stage_floor else 0.0,
         }
     wall = median([run["wall_s"] for run in runs])
+    # The stages' spans added up: what the run would take if no stage overlapped another.
+    stage_sum = median([_stage_sum(run) for run in runs])
     run_s = median([run["stages"]["run_s"] for run in runs])
     serial_floor_s = sum(
         payload / MB / f for f in (floor.get(k, 0) for k in STAGE_FLOORS.values()) if f
@@ -46,7 +53,11 @@ def summarize(runs: list[dict[str, Any]], payload: int, floor: dict[str, float])
             "mb_s": e2e,
             "floor_mb_s": e2e_floor,
             "ratio": e2e / e2e_floor if e2e_floor else 0.0,
+            "sum_of_stages_seconds": stage_sum,
+            "over_sum_of_stages": wall / stage_sum if stage_sum else 0.0,
         },
+        "datablocks": runs[0]["stages"].get("pack", {}).get("steps", 0),
+        "peak_scratch_mb": max(run.get("peak_scratch_bytes", 0) for run in runs) / MB,
         "read_per_payload_byte": median([run["io"]["read_bytes"] / payload for run in runs]),
         "written_per_payload_byte": median([run["io"]["write_bytes"] / payload for run in runs]),
         "cancelled_write_per_payload_byte": median(
@@ -71,6 +82,12 @@ def format_shape(title: str, summary: dict[str, Any], steps_in_process: bool = F
             f"{name:<18}{row['seconds']:>9.2f}{row['mb_s']:>9.1f}"
             f"{row['floor_mb_s']:>12.1f}{row['ratio']:>7.2f}{row.get('op_seconds_sum', 0.0):>8.2f}"
         )
+    total = summary["total"]
+    lines.append(
+        f"end to end {total['seconds']:.2f} s = {total['over_sum_of_stages']:.2f} x the sum of "
+        f"the stages' spans ({total['sum_of_stages_seconds']:.2f} s); {summary['datablocks']} "
+        f"datablocks; peak scratch {summary['peak_scratch_mb']:.0f} MB (sampled every 50 ms)"
+    )
     lines.append(
         f"Dagster run (RUN_START..RUN_SUCCESS): {summary['total']['run_seconds']:.2f} s, "
         f"{summary['dagster_steps']} steps; all runs succeeded: {summary['all_succeeded']}"
