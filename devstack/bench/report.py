@@ -14,8 +14,8 @@ def median(values: Sequence[float]) -> float:
 
 
 def _stage_sum(run: dict[str, Any]) -> float:
-    """The run's stage spans added up."""
-    return sum(run["stages"][stage]["span_s"] for stage in STAGE_FLOORS if stage in run["stages"])
+    """The run's pack, copy and read-back steps' durations added up."""
+    return sum(run["stages"][stage]["step_s"] for stage in STAGE_FLOORS if stage in run["stages"])
 
 
 def summarize(runs: list[dict[str, Any]], payload: int, floor: dict[str, float]) -> dict[str, Any]:
@@ -35,7 +35,9 @@ def summarize(runs: list[dict[str, Any]], payload: int, floor: dict[str, float])
             "ratio": rate / stage_floor if stage_floor else 0.0,
         }
     wall = median([run["wall_s"] for run in runs])
-    # The stages' spans added up: what the run would take if no stage overlapped another.
+    # The stages' step durations added up: what the run would take if no step overlapped
+    # another. (Not the spans: interleaved stages, pack 0, copy 0, pack 1, ..., have spans that
+    # overlap although no two steps run at once.)
     stage_sum = median([_stage_sum(run) for run in runs])
     run_s = median([run["stages"]["run_s"] for run in runs])
     serial_floor_s = sum(
@@ -85,7 +87,7 @@ def format_shape(title: str, summary: dict[str, Any], steps_in_process: bool = F
     total = summary["total"]
     lines.append(
         f"end to end {total['seconds']:.2f} s = {total['over_sum_of_stages']:.2f} x the sum of "
-        f"the stages' spans ({total['sum_of_stages_seconds']:.2f} s); {summary['datablocks']} "
+        f"the stages' steps ({total['sum_of_stages_seconds']:.2f} s); {summary['datablocks']} "
         f"datablocks; peak scratch {summary['peak_scratch_mb']:.0f} MB (sampled every 50 ms)"
     )
     lines.append(
