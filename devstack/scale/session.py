@@ -98,7 +98,7 @@ class ScaleSession:
         home = prepare_dagster_home(self.root / "dagster_home")
         url = None
         if self.postgres is not None:
-            url = self.postgres.create_database(f"dagster_{self.tag}")
+            url = self.postgres.url(self.postgres.create_database(f"dagster_{self.tag}"))
         write_instance_yaml(home / "dagster.yaml", self.variant, url)
         env = python_path_env({**os.environ, **self.stack.env(), **SESSION_ENV})
         env["DAGSTER_HOME"] = str(home)
