@@ -200,7 +200,7 @@ class SimBackend:
 
     def set_job_status(self, job_id: str, status_code: str, message: str) -> Record:
         """Sets a job's status as an operator might, outside the archiver (404 if unknown)."""
-        dto = UpdateJobV4Dto(status_code=status_code, status_message=message)
+        dto = _validate(UpdateJobV4Dto, {"statusCode": status_code, "statusMessage": message})
         return self._jobs.update_v4(job_id, dto, SEED_USER)
 
     def seed_job(self, body: Mapping[str, Any], api_version: Literal[3, 4] = 4) -> Record:
