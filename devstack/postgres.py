@@ -15,7 +15,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -25,6 +24,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from devstack.lifecycle import StartStop
+from devstack.s3_server import free_port
 
 USER = "dagster"
 # Characters a URL must escape: proves the password reaches the server as it was written.
@@ -42,12 +42,6 @@ DRIVER = "postgresql+psycopg2"
 
 class PostgresUnavailableError(RuntimeError):
     """The server cannot be started here; the message says what is missing."""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _server_user() -> str | None:
@@ -140,7 +134,7 @@ class PostgresServer(StartStop):
     def _start(self, pg_ctl: str) -> None:
         assert self._root is not None
         for _ in range(START_ATTEMPTS):
-            self.port = _free_port()
+            self.port = free_port()
             started = self._run(
                 pg_ctl,
                 "start",

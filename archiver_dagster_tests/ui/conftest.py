@@ -9,7 +9,6 @@ Playwright drives the system's Chromium (Playwright's own browser download canno
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from archiver_dagster.pools import apply_pool_limits, configured_pool_limits
 from devstack.demo import prepare_dagster_home
 from devstack.dev import SAMPLE_PID, seed_sample
 from devstack.repository import REPOSITORY
+from devstack.s3_server import free_port
 from devstack.stack import LocalStack
 
 WORKSPACE = REPOSITORY / "workspace.yaml"
@@ -75,16 +75,10 @@ def archived_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived
         yield ArchivedDemo(home, env, SAMPLE_PID, dict(limits))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def webserver(archived_demo: ArchivedDemo) -> Iterator[str]:
     """`dagster-webserver` on the demo's instance and workspace; its base URL."""
-    port = _free_port()
+    port = free_port()
     executable = Path(sys.executable).parent / "dagster-webserver"
     log = (archived_demo.home / "webserver.log").open("w")
     process = subprocess.Popen(
