@@ -47,6 +47,10 @@ from archiver_dagster.storage.landing_zone import LandingZoneResource
 from archiver_dagster.transient import logged_faults
 
 ARCHIVAL_GROUP = "archival"
+# The keys of the assets `archived_datablocks` materializes together (`datablocks`' is
+# `DATABLOCKS_ASSET_KEY`): what a lookup or an asset check names them by.
+LTS_DATABLOCKS_KEY = AssetKey("lts_datablocks")
+VERIFIED_DATABLOCKS_KEY = AssetKey("verified_datablocks")
 
 
 class InvalidDatasetPidError(UserError):
@@ -129,13 +133,13 @@ datablock_assets = AssetsDefinition.from_graph(
     keys_by_input_name={"origdatablocks": AssetKey("origdatablocks")},
     keys_by_output_name={
         "datablocks": DATABLOCKS_ASSET_KEY,  # where later runs find the tar checksums it records
-        "lts_datablocks": AssetKey("lts_datablocks"),
-        "verified_datablocks": AssetKey("verified_datablocks"),
+        "lts_datablocks": LTS_DATABLOCKS_KEY,
+        "verified_datablocks": VERIFIED_DATABLOCKS_KEY,
     },
     internal_asset_deps={
         "datablocks": {AssetKey("origdatablocks")},
         "lts_datablocks": {DATABLOCKS_ASSET_KEY},
-        "verified_datablocks": {AssetKey("lts_datablocks")},
+        "verified_datablocks": {LTS_DATABLOCKS_KEY},
     },
     partitions_def=datasets_partitions,
     group_name=ARCHIVAL_GROUP,
