@@ -26,9 +26,15 @@ def test_assets_form_the_archival_lineage():
 def test_jobs_sensors_and_resources():
     for name in ("archive_dataset_job", "retrieve_dataset_job"):
         assert defs.resolve_job_def(name).partitions_def.name == "datasets"
-    for name in ("scicat_jobs_sensor", "scicat_job_status_sensor", "dataset_cleanup_sensor"):
+    for name in (
+        "scicat_jobs_sensor",
+        "scicat_job_status_sensor",
+        "dataset_cleanup_sensor",
+        "archiver_alert_sensor",
+    ):
         assert defs.resolve_sensor_def(name).default_status.value == "RUNNING"
-    resources = {"scicat", "landing_zone", "lts", "packing", "retrieval_bucket"}
+    assert defs.resolve_job_def("fixity_audit_job").partitions_def.name == "datasets"
+    resources = {"scicat", "landing_zone", "lts", "packing", "retrieval_bucket", "alerts"}
     assert resources | {"manifest_io_manager"} <= set(defs.resources)
 
 

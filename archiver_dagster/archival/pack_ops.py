@@ -233,6 +233,7 @@ def register_datablocks(
             "files": sum(len(block.members) for block in blocks),
             "packed_bytes": MetadataValue.int(sum(block.packed_size for block in blocks)),
             **tar_checksums_metadata({block.archive_id: block.checksum for block in blocks}),
+            "checksum_algorithm": ", ".join(sorted({block.algorithm for block in blocks})),
             "scicat_ids": MetadataValue.json([block.scicat_id for block in blocks]),
             "already_archived": origdatablocks.mode is ArchivalMode.REVERIFY,
             **throughput(sum(block.size for block in blocks), pack_seconds),

@@ -157,6 +157,7 @@ def finalize_archival(
             "checksums_verified": MetadataValue.json(
                 {copy.archive_id: copy.checksum for copy in ordered}
             ),
+            "checksum_algorithm": ", ".join(sorted({c.datablock.algorithm for c in copies})),
             "lts_paths": MetadataValue.json([copy.lts_path for copy in ordered]),
             "landing_zone_objects_deleted": deleted,
             "landing_zone_objects_kept": len(kept),
