@@ -61,6 +61,9 @@ def test_checks_on_demand_read_the_copies_from_the_media(
     assert meta(intact, "checksum_algorithm") == "md5"
     assert meta(intact, "audit_age_days") >= 0
     assert found[SCICAT_CONSISTENT].passed
+    key = AssetCheckKey(verified_datablocks.key, LTS_COPIES_INTACT)
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
+    assert (latest.partition, latest.run_id) == (pid, result.run_id)  # the Checks tab's
 
 
 def test_a_corrupt_copy_fails_naming_what_differs(
