@@ -5,7 +5,7 @@ import itertools
 import subprocess
 import sys
 
-from dagster import AssetKey, OpDefinition
+from dagster import AssetCheckKey, AssetKey, OpDefinition
 
 from archiver_dagster.definitions import EXECUTORS, PRELOAD_MODULES, build_definitions, defs
 
@@ -33,7 +33,13 @@ def test_jobs_sensors_and_resources():
         "archiver_alert_sensor",
     ):
         assert defs.resolve_sensor_def(name).default_status.value == "RUNNING"
-    assert defs.resolve_job_def("fixity_audit_job").partitions_def.name == "datasets"
+    # The audit job runs the two checks alone; its runs name the dataset with a tag.
+    audit = defs.resolve_job_def("fixity_audit_job")
+    assert audit.asset_layer.asset_graph.asset_check_keys == {
+        AssetCheckKey(AssetKey("verified_datablocks"), name)
+        for name in ("lts_copies_intact", "scicat_consistent")
+    }
+    assert defs.resolve_schedule_def("fixity_audit_schedule").job_name == "fixity_audit_job"
     resources = {"scicat", "landing_zone", "lts", "packing", "retrieval_bucket", "alerts"}
     assert resources | {"manifest_io_manager"} <= set(defs.resources)
 
