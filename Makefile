@@ -8,8 +8,8 @@ SOURCES := archiver_dagster archiver_dagster_tests devstack
 # `python -m` puts first on sys.path (docs/architecture.md, decision 53).
 DEVSTACK := $(BIN)/python -m devstack
 
-.PHONY: install demo dev stack test test-image lock lint format bench bench-scale \
-	bench-scale-short soak soak-short soak-transient clean
+.PHONY: install demo dev stack test test-browser screenshots test-image lock lint format bench \
+	bench-scale bench-scale-short soak soak-short soak-transient clean
 
 # Run-time dependencies at the versions of deploy/requirements.lock, the image's, so that the
 # tests run what is deployed; test and lint tools resolved freely around them.
@@ -32,6 +32,14 @@ stack: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# The Dagster UI in Debian's Chromium (apt-get install chromium): lineage, a dataset, its checks,
+# the pools. `screenshots` keeps the pictures the README shows in docs/images/.
+test-browser: $(STAMP)
+	$(BIN)/pytest -m browser archiver_dagster_tests/ui
+
+screenshots: $(STAMP)
+	ARCHIVER_UI_SCREENSHOTS=docs/images $(BIN)/pytest -m browser archiver_dagster_tests/ui
 
 # Installs the image's Python dependencies in a clean virtualenv exactly as the Dockerfile does
 # (from PyPI) and starts the code location, the webserver and the daemon from it (slow).

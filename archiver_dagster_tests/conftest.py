@@ -14,8 +14,8 @@ from dagster import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
 from hypothesis import settings
 
-from archiver_dagster_tests.postgres_server import PostgresServer, PostgresUnavailableError
 from archiver_dagster_tests.scicat_contract import ContractChecker
+from devstack.postgres import PostgresServer, PostgresUnavailableError
 from devstack.scicat_sim.recording import observe_exchanges
 from devstack.seed import SampleFile, SciCatSeeder, sample_files, upload_files
 from devstack.soak.s3_proxy import FaultyProxy

@@ -42,21 +42,41 @@ class LaunchSlice:
     pids: list[str]
 
 
-def take_launch_slices(cursor: IntakeCursor, budget: int) -> list[LaunchSlice]:
-    """Up to `budget` datasets' runs, oldest job first; advances (and ends) the launches.
+def fair_shares(remaining: list[int], budget: int) -> list[int]:
+    """Splits `budget` runs among jobs with `remaining` runs each, one at a time in turn.
 
-    A job accepted earlier is launched to its end before a newer one starts, so its runs
-    queue together; nothing is lost between ticks, and the run keys make a slice requested
-    twice (a tick whose cursor was not saved) harmless.
+    Every job with runs left gets one before any gets a second, oldest job first, so a job is
+    never kept waiting behind a larger one accepted before it.
     """
-    slices: list[LaunchSlice] = []
-    for job_id, launch in list(cursor.launching.items()):
-        if budget <= 0:
+    shares = [0] * len(remaining)
+    while budget > 0:
+        gave = False
+        for index, left in enumerate(remaining):
+            if budget > 0 and shares[index] < left:
+                shares[index] += 1
+                budget -= 1
+                gave = True
+        if not gave:
             break
-        pids = launch.pids[launch.requested : launch.requested + budget]
-        slices.append(LaunchSlice(job_id, launch.job_type, launch.attempt, pids))
-        launch.requested += len(pids)
-        budget -= len(pids)
+    return shares
+
+
+def take_launch_slices(cursor: IntakeCursor, budget: int) -> list[LaunchSlice]:
+    """Up to `budget` datasets' runs, shared in turn among the jobs being launched.
+
+    Each job being launched gets its next datasets in the job's order (`fair_shares`), so
+    every accepted job has runs, and is marked `inProgress`, within a tick or two of its
+    acceptance, however large the jobs before it; nothing is lost between ticks, and the run
+    keys make a slice requested twice (a tick whose cursor was not saved) harmless.
+    """
+    launches = list(cursor.launching.items())
+    remaining = [len(launch.pids) - launch.requested for _, launch in launches]
+    slices: list[LaunchSlice] = []
+    for (job_id, launch), share in zip(launches, fair_shares(remaining, budget), strict=True):
+        if share > 0:
+            pids = launch.pids[launch.requested : launch.requested + share]
+            slices.append(LaunchSlice(job_id, launch.job_type, launch.attempt, pids))
+            launch.requested += share
         if launch.requested >= len(launch.pids):
             del cursor.launching[job_id]
     return slices

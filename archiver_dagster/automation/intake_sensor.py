@@ -149,8 +149,9 @@ def scicat_jobs_sensor(context: SensorEvaluationContext, scicat: SciCatResource)
     requested): a daemon crash in between can neither lose a job nor launch it twice. At most
     `ARCHIVER_RUNS_PER_TICK` runs are requested per tick, so one job of thousands of datasets
     never makes a tick long (the daemon creates each run in the tick); the rest follow on the
-    next ticks, oldest job first. One job SciCat cannot read or refuses to update never holds
-    up the others.
+    next ticks, shared in turn among the jobs being launched, so a small job is not kept waiting
+    behind a large one. One job SciCat cannot read or refuses to update never holds up the
+    others.
     """
     cursor = IntakeCursor.parse(context.cursor)
     now = time.time()

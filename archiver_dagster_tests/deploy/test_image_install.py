@@ -24,7 +24,7 @@ from dagster._core.instance.ref import InstanceRef
 
 from archiver_dagster.archival.dagster_job import ARCHIVE_JOB_NAME
 from archiver_dagster_tests.deploy.files import DEPLOY, REPOSITORY, env_example
-from archiver_dagster_tests.postgres_server import PostgresServer
+from devstack.postgres import PostgresServer
 from devstack.s3_server import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]

@@ -2,7 +2,10 @@
 
 import math
 
+import yaml
+
 from archiver_dagster.partitions import validate_pid
+from devstack.repository import REPOSITORY
 from devstack.scale.plan import FULL, SHORT, filler_partitions, plan_jobs
 from devstack.scale.processes import MemoryPeaks
 from devstack.scale.report import format_table, speedups, target_lines
@@ -57,9 +60,20 @@ def test_variants_set_the_run_queue_and_the_storage():
     assert sqlite["run_coordinator"]["config"]["dequeue_use_threads"] is False
     assert "storage" not in sqlite
     assert postgres["run_coordinator"]["config"]["dequeue_use_threads"] is True
-    assert postgres["sensors"]["num_submit_workers"] == 4
+    assert "num_submit_workers" not in postgres["sensors"]
     assert postgres["storage"]["postgres"]["postgres_url"].endswith("/d")
     assert postgres["concurrency"] == base["concurrency"]
+
+
+def test_the_tuned_variant_is_the_production_instance_s_queue_and_sensors():
+    deployed = yaml.safe_load((REPOSITORY / "deploy" / "dagster.yaml").read_text())
+
+    tuned = instance_config({}, TUNED, None)
+
+    queue = tuned["run_coordinator"]["config"]
+    assert queue["dequeue_use_threads"] is deployed["run_queue"]["dequeue_use_threads"]
+    assert queue["dequeue_num_workers"] == deployed["run_queue"]["dequeue_num_workers"]
+    assert tuned["sensors"] == deployed["sensors"]
 
 
 def _result(variant: str, rate: float, queued_s: float | None) -> SessionResult:

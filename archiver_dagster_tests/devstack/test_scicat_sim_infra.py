@@ -167,6 +167,9 @@ def test_seeding_helpers_validate_like_http_and_are_visible_over_http(
         sim.seed_dataset(dataset_body() | {"unknown": 1})
     assert sim.dataset("missing") is None and sim.job("missing") is None
     assert sim.datablocks("missing") == [] and sim.origdatablocks("missing") == []
+    closed = sim.set_job_status(job["id"], "finishedUnsuccessful", "ended by an operator")
+    assert closed["statusCode"] == "finishedUnsuccessful"
+    assert api.get(f"/api/v4/jobs/{job['id']}").json()["statusMessage"] == "ended by an operator"
 
 
 def test_stop_is_idempotent_and_closes_the_port() -> None:

@@ -82,6 +82,7 @@ class ScaleSession:
         self.postgres = postgres
         self.say = say
         self.tag = f"{self.backend[:2]}{variant.name[0]}{uuid.uuid4().hex[:6]}"
+        self.job_ids: list[str] = []
         self.result = SessionResult(
             backend=self.backend,
             variant=variant.name,
@@ -98,7 +99,7 @@ class ScaleSession:
         home = prepare_dagster_home(self.root / "dagster_home")
         url = None
         if self.postgres is not None:
-            url = self.postgres.create_database(f"dagster_{self.tag}")
+            url = self.postgres.url(self.postgres.create_database(f"dagster_{self.tag}"))
         write_instance_yaml(home / "dagster.yaml", self.variant, url)
         env = python_path_env({**os.environ, **self.stack.env(), **SESSION_ENV})
         env["DAGSTER_HOME"] = str(home)
@@ -150,8 +151,7 @@ class ScaleSession:
             self.submitted_at = time.time()
             t0 = time.monotonic()
             big_id = submit_job(self.stack.scicat, big, 3)
-            for pids in small:
-                submit_job(self.stack.scicat, pids, 3)
+            self.job_ids = [big_id, *(submit_job(self.stack.scicat, pids, 3) for pids in small)]
             self.big_id = big_id
             self.say(f"[{self.backend}/{self.variant.name}] submitted 1 + {len(small)} jobs")
             window_end = shape.warmup_s + shape.window_s
@@ -185,7 +185,21 @@ class ScaleSession:
             result.memory = sampler.peaks
             if result.queued_s is None:
                 result.queued = runs_of_job(instance, big_id)
+        self._close_open_jobs()
         self.say(f"[{self.backend}/{self.variant.name}] window over; stopping the services")
+
+    def _close_open_jobs(self) -> None:
+        """Ends the session's unfinished jobs in SciCat, so the next session sees only its own.
+
+        The stack's SciCat outlives the session; a job left `jobSubmitted` or `inProgress`
+        would be taken up by the next session's fresh instance and compete with its jobs.
+        """
+        for job_id in self.job_ids:
+            job = self.stack.scicat.job(job_id) or {}
+            if not str(job.get("statusCode", "")).startswith("finished"):
+                self.stack.scicat.set_job_status(
+                    job_id, "finishedUnsuccessful", "the benchmark session ended"
+                )
 
     @staticmethod
     def _cpu(daemon_pid: int, code_server_pid: int) -> dict[str, float]:

@@ -32,8 +32,9 @@ BASELINE = Variant(
     coordinator={"dequeue_interval_seconds": 5, "dequeue_use_threads": False},
     sensors={"use_threads": True, "num_workers": 3},
 )
-# Launches overlap (each waits for its run worker to import the code), the queue is checked
-# every second, and a tick's runs are created by four threads.
+# The production instance's queue (deploy/dagster.yaml): launches overlap (each waits for its
+# run worker to import the code), and the queue is checked every second. Its sensors are the
+# baseline's: `num_submit_workers` is not deployed (docs/architecture.md, decision 62).
 TUNED = Variant(
     name="tuned",
     coordinator={
@@ -41,7 +42,7 @@ TUNED = Variant(
         "dequeue_use_threads": True,
         "dequeue_num_workers": 4,
     },
-    sensors={"use_threads": True, "num_workers": 3, "num_submit_workers": 4},
+    sensors={"use_threads": True, "num_workers": 3},
 )
 VARIANTS = {variant.name: variant for variant in (BASELINE, TUNED)}
 

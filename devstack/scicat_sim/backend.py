@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from devstack.scicat_sim.auth import Authenticator
 from devstack.scicat_sim.datasets import DatasetRepository
-from devstack.scicat_sim.job_models import CreateJobV3Dto, CreateJobV4Dto
+from devstack.scicat_sim.job_models import CreateJobV3Dto, CreateJobV4Dto, UpdateJobV4Dto
 from devstack.scicat_sim.job_views import view_v3
 from devstack.scicat_sim.jobs import JobRepository
 from devstack.scicat_sim.models import CreateDatasetDto, CreateOrigDatablockDto
@@ -197,6 +197,11 @@ class SimBackend:
         """Adds an origdatablock from a `POST /datasets/{pid}/origdatablocks` body."""
         dto = _validate(CreateOrigDatablockDto, body)
         return self._datasets.add_origdatablock(pid, dto, SEED_USER)
+
+    def set_job_status(self, job_id: str, status_code: str, message: str) -> Record:
+        """Sets a job's status as an operator might, outside the archiver (404 if unknown)."""
+        dto = _validate(UpdateJobV4Dto, {"statusCode": status_code, "statusMessage": message})
+        return self._jobs.update_v4(job_id, dto, SEED_USER)
 
     def seed_job(self, body: Mapping[str, Any], api_version: Literal[3, 4] = 4) -> Record:
         """Creates a job from a v3 or v4 `POST` body; returns it in that version's view."""
