@@ -6,6 +6,7 @@ cursor, posts once per item and marks it (a run tag, the cursor), so nothing is 
 and the other sensors never wait for a webhook.
 """
 
+import time
 from datetime import UTC, datetime
 
 from dagster import (
@@ -115,6 +116,13 @@ def check_alerts(context: SensorEvaluationContext, after: int) -> tuple[list[str
 )
 def archiver_alert_sensor(context: SensorEvaluationContext, alerts: AlertResource) -> SkipReason:
     """Posts each new alert once; a webhook that fails is a warning, never retried."""
+    if not context.cursor:
+        # The first tick starts from now: runs and checks that failed before the sensor existed
+        # (an upgrade of a long-running deployment) are not posted all at once.
+        _, newest_check = check_alerts(context, 0)
+        start = AlertCursor(updated_after=time.time(), check_storage_id=newest_check)
+        context.update_cursor(start.model_dump_json())
+        return SkipReason("first tick: alerting from now on")
     cursor = AlertCursor.parse(context.cursor)
     records = context.instance.get_run_records(
         filters=RunsFilter(updated_after=datetime.fromtimestamp(cursor.updated_after, UTC)),

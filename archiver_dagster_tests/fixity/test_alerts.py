@@ -17,6 +17,7 @@ from devstack.seed import sample_files
 from devstack.stack import LocalStack
 
 LOG = logging.getLogger("archiver-test-alerts")
+FROM_THE_START = '{"updated_after": 0.0, "check_storage_id": 0}'  # a cursor that sees everything
 
 
 @pytest.fixture
@@ -83,6 +84,7 @@ def _tick(instance: DagsterInstance, url: str, cursor: str | None = None) -> str
 def test_the_sensor_posts_each_failed_audit_dataset_error_and_failed_job_once(
     stack: LocalStack, instance, seed_dataset, unique_pid, receiver: WebhookReceiver
 ):
+    start = _tick(instance, receiver.url)  # the first tick only starts the cursor from now
     broken, corrupt = unique_pid(), unique_pid()
     files = sample_files(3, 500)
     seed_dataset(broken, files, upload=files[:-1])  # one file never uploaded: a user error
@@ -107,7 +109,7 @@ def test_the_sensor_posts_each_failed_audit_dataset_error_and_failed_job_once(
         },
     )
 
-    cursor = _tick(instance, receiver.url)
+    cursor = _tick(instance, receiver.url, start)
 
     texts = receiver.texts
     assert len(texts) == 3, texts
@@ -127,10 +129,24 @@ def test_the_sensor_posts_each_failed_audit_dataset_error_and_failed_job_once(
         assert "s3cr3t" not in text and "://" not in text
 
     _tick(instance, receiver.url, cursor)
-    _tick(instance, receiver.url)  # even without its cursor, a run is alerted once
+    _tick(instance, receiver.url, start)  # from the old cursor, a run is still alerted once
 
     assert len(receiver.texts) == 4  # only the failed check again, which the cursor held
     assert receiver.texts[3] == audit
+
+
+def test_the_first_tick_posts_nothing_that_failed_before(
+    stack: LocalStack, instance, seed_dataset, unique_pid, receiver: WebhookReceiver
+):
+    pid = unique_pid()
+    files = sample_files(2, 300)
+    seed_dataset(pid, files, upload=files[:1])
+    assert not archive(instance, pid, {"lts": lts(stack)}).success
+
+    cursor = _tick(instance, receiver.url)
+    _tick(instance, receiver.url, cursor)
+
+    assert receiver.bodies == []
 
 
 def test_a_failing_webhook_never_fails_the_tick(
@@ -142,6 +158,6 @@ def test_a_failing_webhook_never_fails_the_tick(
     assert not archive(instance, pid, {"lts": lts(stack)}).success
     receiver.status = 503
 
-    _tick(instance, receiver.url)
+    _tick(instance, receiver.url, FROM_THE_START)
 
     assert len(receiver.bodies) == 1  # tried once, not retried
