@@ -28,7 +28,7 @@ from archiver_dagster.automation.backoff import RetryState, after_failure
 from archiver_dagster.automation.cleanup_plan import CleanupCursor, deferred, due
 from archiver_dagster.automation.run_failures import describe_failure
 from archiver_dagster.automation.run_kinds import RunKind, run_kind
-from archiver_dagster.fixity.trail import record_cleanup
+from archiver_dagster.fixity.record import record_cleanup
 from archiver_dagster.retrieval.cleanup import clean_up_failed_retrieval
 from archiver_dagster.scicat.client import SciCatClient
 from archiver_dagster.scicat.resource import SciCatResource

@@ -32,7 +32,7 @@ from archiver_dagster.fixity.copies import (
     read_back_dataset,
 )
 from archiver_dagster.fixity.events import EventType, Outcome, PreservationEvent
-from archiver_dagster.fixity.trail import ALGORITHM_METADATA_KEY, event_metadata, observation
+from archiver_dagster.fixity.record import ALGORITHM_METADATA_KEY, event_metadata, observation
 from archiver_dagster.metadata import throughput
 from archiver_dagster.partitions import datasets_partitions
 from archiver_dagster.scicat.client import DatasetNotFoundError

@@ -1,9 +1,9 @@
-"""A dataset's audit trail, kept in the Dagster instance, printed by `archiver-dagster history`.
+"""A dataset's audit trail, read from the Dagster instance, printed by `archiver-dagster history`.
 
 Events the archiver's steps already leave are read as they are (materializations of the
 archival and retrieval assets, failed runs); events with no materialization of their own (each
-audit, each cleanup after a failure) are recorded as observations of `verified_datablocks`
-carrying the event (`premis_event`) and numbers to plot.
+audit, each cleanup after a failure) are recorded by `fixity/record.py` as observations of
+`verified_datablocks` carrying the event (`premis_event`) and numbers to plot.
 """
 
 from collections.abc import Mapping
@@ -12,11 +12,9 @@ from typing import Any
 
 from dagster import (
     AssetKey,
-    AssetObservation,
     AssetRecordsFilter,
     DagsterInstance,
     DagsterRunStatus,
-    MetadataValue,
     RunsFilter,
 )
 
@@ -28,36 +26,15 @@ from archiver_dagster.archive_record.tar_checksums import (
 from archiver_dagster.automation.run_failures import describe_failure
 from archiver_dagster.automation.run_kinds import RunKind, run_kind
 from archiver_dagster.fixity.events import EventType, Outcome, PreservationEvent
+from archiver_dagster.fixity.record import (
+    ALGORITHM_METADATA_KEY,
+    EVENT_METADATA_KEY,
+    TRAIL_ASSET_KEY,
+)
 from archiver_dagster.retrieval.assets import retrieved_datablocks
 from archiver_dagster.tags import PARTITION_TAG
 
-# The asset whose partitions carry the recorded events (observations), one per dataset.
-TRAIL_ASSET_KEY: AssetKey = verified_datablocks.key
-EVENT_METADATA_KEY = "premis_event"
-# The metadata entry naming the checksum algorithm of a materialization's checksums.
-ALGORITHM_METADATA_KEY = "checksum_algorithm"
 PAGE = 1000
-
-
-def event_metadata(event: PreservationEvent) -> dict[str, MetadataValue]:
-    """The metadata entry that records `event` on an observation or a check result."""
-    return {EVENT_METADATA_KEY: MetadataValue.json(event.model_dump(mode="json"))}
-
-
-def observation(
-    pid: str, event: PreservationEvent, numbers: Mapping[str, Any] | None = None
-) -> AssetObservation:
-    """An observation of the dataset's `verified_datablocks` partition recording `event`."""
-    return AssetObservation(
-        asset_key=TRAIL_ASSET_KEY,
-        partition=pid,
-        metadata={**event_metadata(event), **(numbers or {})},
-    )
-
-
-def record_runless(instance: DagsterInstance, pid: str, event: PreservationEvent) -> None:
-    """Records an event that belongs to no run (a sensor's cleanup) in the instance."""
-    instance.report_runless_asset_event(observation(pid, event))
 
 
 def _value(metadata: Mapping[str, Any], key: str, default: Any = None) -> Any:
@@ -255,26 +232,3 @@ def dataset_history(instance: DagsterInstance, pid: str) -> list[PreservationEve
         *_recorded_events(instance, pid),
     ]
     return sorted(events, key=lambda event: event.time)
-
-
-def record_cleanup(instance: DagsterInstance, run_id: str, pid: str, report: object) -> None:
-    """Records what the cleanup after failed run `run_id` deleted (a deletion event)."""
-    deleted = list(getattr(report, "datablocks_deleted", []) or [])
-    parts = [f"after failed run {run_id}"]
-    if deleted:
-        parts.append(f"{len(deleted)} datablocks deleted in SciCat")
-    if getattr(report, "lts_removed", False):
-        parts.append("its LTS copies removed")
-    if getattr(report, "scratch_removed", False):
-        parts.append("scratch removed")
-    parts.extend(str(note) for note in getattr(report, "notes", []) or [])
-    event = PreservationEvent(
-        time=datetime.now(UTC),
-        event_type=EventType.DELETION,
-        outcome=Outcome.SUCCESS,
-        run_id=run_id,
-        agent="dataset_cleanup_sensor",
-        checksums={archive_id: "" for archive_id in deleted},
-        detail="cleanup " + "; ".join(parts),
-    )
-    record_runless(instance, pid, event)
