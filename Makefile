@@ -30,8 +30,9 @@ dev: $(STAMP)
 stack: $(STAMP)
 	$(DEVSTACK) stack
 
+# Two workers, a module's tests in one of them (module fixtures such as the daemon's start once).
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadscope
 
 # The Dagster UI in Debian's Chromium (apt-get install chromium): lineage, a dataset, its checks,
 # the pools. `screenshots` keeps the pictures the README shows in docs/images/.

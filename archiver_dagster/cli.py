@@ -1,4 +1,4 @@
-"""`archiver-dagster`: configuration check, SciCat preflight and pool limits."""
+"""`archiver-dagster`: configuration check, SciCat preflight, pool limits, audit trail."""
 
 import argparse
 import os
@@ -85,6 +85,26 @@ def _apply_pools(_: argparse.Namespace) -> int:
     return 0
 
 
+def _history(args: argparse.Namespace) -> int:
+    import json
+
+    from dagster import DagsterInstance
+
+    from archiver_dagster.fixity.trail import dataset_history
+
+    with DagsterInstance.get() as instance:
+        events = dataset_history(instance, args.pid)
+    if args.json:
+        sys.stdout.write(json.dumps([e.model_dump(mode="json") for e in events], indent=1) + "\n")
+    for event in [] if args.json else events:
+        sys.stdout.write(event.line() + "\n")
+        for archive_id, checksum in sorted(event.checksums.items()):
+            sys.stdout.write(f"    {archive_id}  {checksum}\n")
+    if not events:
+        sys.stderr.write(f"no events of dataset {args.pid} in this Dagster instance\n")
+    return 0 if events else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="archiver-dagster", description=__doc__)
@@ -102,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     scicat.set_defaults(handler=_check_scicat)
     pools = commands.add_parser("apply-pools", help="set pool limits on $DAGSTER_HOME's instance")
     pools.set_defaults(handler=_apply_pools)
+    history = commands.add_parser(
+        "history", help="the dataset's audit trail (PREMIS events) from $DAGSTER_HOME's instance"
+    )
+    history.add_argument("pid", help="the dataset's PID")
+    history.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    history.set_defaults(handler=_history)
     return parser
 
 

@@ -19,6 +19,10 @@ from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.automation.cleanup_sensor import dataset_cleanup_sensor
 from archiver_dagster.automation.intake_sensor import scicat_jobs_sensor
 from archiver_dagster.automation.status_sensor import scicat_job_status_sensor
+from archiver_dagster.fixity.alert_sensor import archiver_alert_sensor
+from archiver_dagster.fixity.alerts import AlertResource
+from archiver_dagster.fixity.audit_schedule import fixity_audit_job, fixity_audit_schedule
+from archiver_dagster.fixity.checks import fixity_checks
 from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, JsonManifestIOManagerFactory
 from archiver_dagster.retrieval.assets import retrieval_assets
 from archiver_dagster.retrieval.dagster_job import retrieve_dataset_job
@@ -97,6 +101,7 @@ def build_resources() -> dict[str, object]:
             url_expiration_days=env_int_setting("S3_URL_EXPIRATION_DAYS"),
             transient_fault_budget_s=env_int_setting("ARCHIVER_TRANSIENT_FAULT_BUDGET_S"),
         ),
+        "alerts": AlertResource(webhook_url=env_setting("ARCHIVER_ALERT_WEBHOOK_URL")),
         MANIFEST_IO_MANAGER: JsonManifestIOManagerFactory(),
     }
 
@@ -105,8 +110,15 @@ def build_definitions(executor_name: str) -> Definitions:
     """The code location's definitions with the named executor (`EXECUTORS`)."""
     return Definitions(
         assets=[*archival_assets, *retrieval_assets],
-        jobs=[archive_dataset_job, retrieve_dataset_job],
-        sensors=[scicat_jobs_sensor, scicat_job_status_sensor, dataset_cleanup_sensor],
+        asset_checks=fixity_checks,
+        jobs=[archive_dataset_job, retrieve_dataset_job, fixity_audit_job],
+        sensors=[
+            scicat_jobs_sensor,
+            scicat_job_status_sensor,
+            dataset_cleanup_sensor,
+            archiver_alert_sensor,
+        ],
+        schedules=[fixity_audit_schedule],
         resources=build_resources(),
         executor=EXECUTORS[executor_name],
     )

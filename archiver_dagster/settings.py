@@ -66,6 +66,12 @@ def _link_days(value: str) -> int:
     return days
 
 
+def _on_off(value: str) -> str:
+    if value not in ("on", "off"):
+        raise ValueError("must be on or off")
+    return value
+
+
 def _api_prefix(value: str) -> str:
     if not value.startswith("/"):
         raise ValueError("must start with '/', e.g. /api/v3")
@@ -150,6 +156,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARCHIVER_LTS_WRITE_LIMIT", "2", _positive_int, "Pool lts_write limit"),
     Setting("ARCHIVER_LTS_READ_LIMIT", "2", _positive_int, "Pool lts_read limit"),
     Setting("ARCHIVER_LTS_FREE_SPACE_LIMIT", "1", _positive_int, "Pool lts_free_space limit"),
+    Setting("ARCHIVER_AUDIT_SCHEDULE", "on", _on_off, "Nightly fixity audit schedule on/off"),
+    Setting("ARCHIVER_AUDIT_PERIOD_DAYS", "90", _positive_int, "Each copy re-read once per"),
+    Setting("ARCHIVER_AUDIT_BYTES_PER_RUN", "1000000000000", _positive_int, "Audit bytes a night"),
+    Setting("ARCHIVER_ALERT_WEBHOOK_URL", "", _optional_url, "Alerts webhook (JSON)", secret=True),
 )
 
 SETTINGS_BY_NAME: Mapping[str, Setting] = {setting.name: setting for setting in SETTINGS}

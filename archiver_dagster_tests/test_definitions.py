@@ -5,7 +5,7 @@ import itertools
 import subprocess
 import sys
 
-from dagster import AssetKey, OpDefinition
+from dagster import AssetCheckKey, AssetKey, OpDefinition
 
 from archiver_dagster.definitions import EXECUTORS, PRELOAD_MODULES, build_definitions, defs
 
@@ -26,9 +26,21 @@ def test_assets_form_the_archival_lineage():
 def test_jobs_sensors_and_resources():
     for name in ("archive_dataset_job", "retrieve_dataset_job"):
         assert defs.resolve_job_def(name).partitions_def.name == "datasets"
-    for name in ("scicat_jobs_sensor", "scicat_job_status_sensor", "dataset_cleanup_sensor"):
+    for name in (
+        "scicat_jobs_sensor",
+        "scicat_job_status_sensor",
+        "dataset_cleanup_sensor",
+        "archiver_alert_sensor",
+    ):
         assert defs.resolve_sensor_def(name).default_status.value == "RUNNING"
-    resources = {"scicat", "landing_zone", "lts", "packing", "retrieval_bucket"}
+    # The audit job runs the two checks alone; its runs name the dataset with a tag.
+    audit = defs.resolve_job_def("fixity_audit_job")
+    assert audit.asset_layer.asset_graph.asset_check_keys == {
+        AssetCheckKey(AssetKey("verified_datablocks"), name)
+        for name in ("lts_copies_intact", "scicat_consistent")
+    }
+    assert defs.resolve_schedule_def("fixity_audit_schedule").job_name == "fixity_audit_job"
+    resources = {"scicat", "landing_zone", "lts", "packing", "retrieval_bucket", "alerts"}
     assert resources | {"manifest_io_manager"} <= set(defs.resources)
 
 

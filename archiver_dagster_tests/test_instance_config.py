@@ -52,4 +52,4 @@ def test_sensors_tick_in_parallel_threads(tmp_path: Path) -> None:
     with open_instance(home) as instance:
         settings = instance.get_settings("sensors")
     assert settings["use_threads"] is True
-    assert settings["num_workers"] >= 3  # intake, status, cleanup
+    assert settings["num_workers"] >= 4  # intake, status, cleanup, alerts

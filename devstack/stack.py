@@ -81,4 +81,6 @@ class LocalStack(StartStop):
             "ARCHIVER_LTS_FILE_TIMEOUT_S": "5",
             "ARCHIVER_LTS_READ_RETRY_DELAY_S": "1",
             "ARCHIVER_LTS_FREE_SPACE_TIMEOUT_S": "5",
+            # The demo, `make dev` and the tests run no nightly fixity audit (production does).
+            "ARCHIVER_AUDIT_SCHEDULE": "off",
         }

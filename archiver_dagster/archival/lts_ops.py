@@ -78,6 +78,7 @@ def collect_lts_copies(
         LTSDatablocksManifest(pid=context.partition_key, copies=ordered),
         metadata={
             "datablocks": len(ordered),
+            "files": sum(len(copy.datablock.members) for copy in ordered),
             "lts_paths": MetadataValue.json([copy.lts_path for copy in ordered]),
             **throughput(sum(copy.datablock.packed_size for copy in ordered), seconds),
         },

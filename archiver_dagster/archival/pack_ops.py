@@ -272,6 +272,7 @@ def register_datablocks(
             **tar_checksums_metadata(
                 {block.archive_id: (block.checksum, block.tar_algorithm) for block in blocks}
             ),
+            "checksum_algorithm": ", ".join(sorted({block.algorithm for block in blocks})),
             "scicat_ids": MetadataValue.json([block.scicat_id for block in blocks]),
             "already_archived": origdatablocks.mode is ArchivalMode.REVERIFY,
             **throughput(sum(block.size for block in blocks), pack_seconds),

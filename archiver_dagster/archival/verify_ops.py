@@ -160,6 +160,8 @@ def finalize_archival(
             "checksums_verified": MetadataValue.json(
                 {copy.archive_id: copy.checksum for copy in ordered}
             ),
+            # of `checksums_verified`: the whole tars' (decision 70)
+            "checksum_algorithm": ", ".join(sorted({c.datablock.tar_algorithm for c in copies})),
             "lts_paths": MetadataValue.json([copy.lts_path for copy in ordered]),
             "landing_zone_objects_deleted": deleted,
             "landing_zone_objects_kept": len(kept),

@@ -28,6 +28,7 @@ from archiver_dagster.automation.backoff import RetryState, after_failure
 from archiver_dagster.automation.cleanup_plan import CleanupCursor, deferred, due
 from archiver_dagster.automation.run_failures import describe_failure
 from archiver_dagster.automation.run_kinds import RunKind, run_kind
+from archiver_dagster.fixity.record import record_cleanup
 from archiver_dagster.retrieval.cleanup import clean_up_failed_retrieval
 from archiver_dagster.scicat.client import SciCatClient
 from archiver_dagster.scicat.resource import SciCatResource
@@ -159,6 +160,7 @@ def process(cleaner: Cleaner, cursor: CleanupCursor, run_id: str, now: float) ->
         return
     context.instance.add_run_tags(run_id, {CLEANED_UP_TAG: "true"})
     cursor.pending.pop(run_id, None)
+    record_cleanup(context.instance, run_id, run.tags[PARTITION_TAG], report)  # audit trail
     context.log.info(f"run {run_id} of {run.tags[PARTITION_TAG]} cleaned up: {report}")
 
 

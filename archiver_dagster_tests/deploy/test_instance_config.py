@@ -55,7 +55,7 @@ def test_the_production_config_is_a_valid_instance_config(production_home):
         "secret",
         "psycopg2",
     )
-    assert config["sensors"] == {"use_threads": True, "num_workers": 3}
+    assert config["sensors"] == {"use_threads": True, "num_workers": 4}
     assert config["schedules"]["use_threads"] is True
 
 

@@ -30,7 +30,7 @@ class Variant:
 BASELINE = Variant(
     name="baseline",
     coordinator={"dequeue_interval_seconds": 5, "dequeue_use_threads": False},
-    sensors={"use_threads": True, "num_workers": 3},
+    sensors={"use_threads": True, "num_workers": 4},
 )
 # The production instance's queue (deploy/dagster.yaml): launches overlap (each waits for its
 # run worker to import the code), and the queue is checked every second. Its sensors are the
@@ -42,7 +42,7 @@ TUNED = Variant(
         "dequeue_use_threads": True,
         "dequeue_num_workers": 4,
     },
-    sensors={"use_threads": True, "num_workers": 3},
+    sensors={"use_threads": True, "num_workers": 4},
 )
 VARIANTS = {variant.name: variant for variant in (BASELINE, TUNED)}
 
