@@ -12,6 +12,7 @@ import requests
 from dagster import DagsterInstance, RunsFilter
 from dagster._core.instance.ref import InstanceRef
 
+from archiver_dagster.packing.checksums import TAR_CHECKSUM_ALGORITHM
 from archiver_dagster.pools import apply_pool_limits, configured_pool_limits
 from devstack.console import say
 from devstack.repository import REPOSITORY
@@ -139,8 +140,8 @@ def report_dataset(stack: LocalStack, pid: str) -> None:
         )
     algorithm = blocks[0]["chkAlg"] if blocks else "-"
     say(
-        f"  checksums:    {files} member + {len(blocks)} tar {algorithm} checksums verified "
-        "by reading the LTS copies back"
+        f"  checksums:    {files} member ({algorithm}) + {len(blocks)} tar "
+        f"({TAR_CHECKSUM_ALGORITHM}) checksums verified by reading the LTS copies back"
     )
     say(f"  landing zone: {left} objects left")
 
