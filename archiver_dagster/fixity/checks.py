@@ -7,6 +7,7 @@ schedule (`audit_schedule.py`). What they find is also recorded in the dataset's
 
 import time
 import warnings
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from dagster import (
@@ -137,19 +138,13 @@ def lts_copies_intact(
         detail=summary,
     )
     age_days = (time.time() - previous) / DAY_S if previous is not None else None
-    numbers = _readback_metadata(readback, age_days)
-    context.op_execution_context.log_event(observation(pid, event, numbers))
-    return AssetCheckResult(
-        passed=not problems,
-        description=summary,
-        metadata={
-            **numbers,
-            "source": MetadataValue.text(source),
-            ALGORITHM_METADATA_KEY: MetadataValue.text(", ".join(algorithms)),
-            "tar_checksums": MetadataValue.json(checksums),
-            "problem_list": MetadataValue.json(problems),
-            **event_metadata(event),
-        },
+    details = {
+        "source": MetadataValue.text(source),
+        ALGORITHM_METADATA_KEY: MetadataValue.text(", ".join(algorithms)),
+        "tar_checksums": MetadataValue.json(checksums),
+    }
+    return _recorded_result(
+        context, pid, event, problems, _readback_metadata(readback, age_days), details
     )
 
 
@@ -193,12 +188,25 @@ def scicat_consistent(
         "datablocks": MetadataValue.int(len(blocks)),
         "problems": MetadataValue.int(len(problems)),
     }
+    return _recorded_result(context, pid, event, problems, numbers)
+
+
+def _recorded_result(
+    context: AssetCheckExecutionContext,
+    pid: str,
+    event: PreservationEvent,
+    problems: list[str],
+    numbers: Mapping[str, MetadataValue],
+    details: Mapping[str, MetadataValue] | None = None,
+) -> AssetCheckResult:
+    """Records the check's event in the audit trail; the result carries it and what differs."""
     context.op_execution_context.log_event(observation(pid, event, numbers))
     return AssetCheckResult(
         passed=not problems,
-        description=summary,
+        description=event.detail,
         metadata={
             **numbers,
+            **(details or {}),
             "problem_list": MetadataValue.json(problems),
             **event_metadata(event),
         },

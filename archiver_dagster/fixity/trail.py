@@ -6,7 +6,7 @@ audit, each cleanup after a failure) are recorded by `fixity/record.py` as obser
 `verified_datablocks` carrying the event (`premis_event`) and numbers to plot.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,12 +48,15 @@ def _when(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
 
-def _materializations(instance: DagsterInstance, key: AssetKey, pid: str) -> list[Any]:
-    """Every materialization of the asset's partition, oldest first."""
+def _all_records(fetch: Callable[..., Any], key: AssetKey, pid: str) -> list[Any]:
+    """Every record `fetch` holds for the asset's partition, oldest first, page by page.
+
+    `fetch` is the instance's `fetch_materializations` or `fetch_observations`.
+    """
     records: list[Any] = []
     cursor = None
     while True:
-        result = instance.fetch_materializations(
+        result = fetch(
             AssetRecordsFilter(asset_key=key, asset_partitions=[pid]),
             limit=PAGE,
             cursor=cursor,
@@ -63,6 +66,11 @@ def _materializations(instance: DagsterInstance, key: AssetKey, pid: str) -> lis
         if not result.has_more:
             return records
         cursor = result.cursor
+
+
+def _materializations(instance: DagsterInstance, key: AssetKey, pid: str) -> list[Any]:
+    """Every materialization of the asset's partition, oldest first."""
+    return _all_records(instance.fetch_materializations, key, pid)
 
 
 def _reverify_runs(instance: DagsterInstance, pid: str) -> set[str]:
@@ -209,22 +217,12 @@ def _failed_runs(instance: DagsterInstance, pid: str) -> list[PreservationEvent]
 def _recorded_events(instance: DagsterInstance, pid: str) -> list[PreservationEvent]:
     """Events recorded as observations (audits, cleanups)."""
     events = []
-    cursor = None
-    while True:
-        result = instance.fetch_observations(
-            AssetRecordsFilter(asset_key=TRAIL_ASSET_KEY, asset_partitions=[pid]),
-            limit=PAGE,
-            cursor=cursor,
-            ascending=True,
-        )
-        for record in result.records:
-            seen = record.asset_observation
-            data = _value(seen.metadata, EVENT_METADATA_KEY) if seen else None
-            if isinstance(data, dict):
-                events.append(PreservationEvent.model_validate(data))
-        if not result.has_more:
-            return events
-        cursor = result.cursor
+    for record in _all_records(instance.fetch_observations, TRAIL_ASSET_KEY, pid):
+        seen = record.asset_observation
+        data = _value(seen.metadata, EVENT_METADATA_KEY) if seen else None
+        if isinstance(data, dict):
+            events.append(PreservationEvent.model_validate(data))
+    return events
 
 
 def dataset_history(instance: DagsterInstance, pid: str) -> list[PreservationEvent]:
