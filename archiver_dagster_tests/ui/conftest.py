@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import requests
 from dagster import DagsterInstance
 
 from archiver_dagster.pools import apply_pool_limits, configured_pool_limits
+from archiver_dagster_tests.helpers import wait_until
 from devstack.demo import prepare_dagster_home
 from devstack.dev import SAMPLE_PID, seed_sample
 from devstack.repository import REPOSITORY
@@ -90,12 +90,14 @@ def webserver(archived_demo: ArchivedDemo) -> Iterator[str]:
         start_new_session=True,  # its code server is stopped with it
     )
     base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            pytest.fail(f"dagster-webserver exited; see {log.name}", pytrace=False)
+        return _answers(base + "/server_info")
+
     try:
-        deadline = time.monotonic() + WEBSERVER_START_S
-        while not _answers(base + "/server_info"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"dagster-webserver did not start; see {log.name}", pytrace=False)
-            time.sleep(0.5)
+        wait_until(answers, WEBSERVER_START_S, f"dagster-webserver to answer (see {log.name})")
         yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -4,12 +4,12 @@ Run with `make test-browser` (marker `browser`); `make screenshots` keeps the sc
 docs/images/ for the README.
 """
 
-import time
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
+from archiver_dagster_tests.helpers import wait_until
 from archiver_dagster_tests.ui.conftest import ArchivedDemo
 
 pytestmark = pytest.mark.browser
@@ -37,10 +37,7 @@ def _partition_page(asset: str, pid: str, view: str = "partitions") -> str:
 
 def _row_text(element) -> str:
     """The row's text once its numbers have loaded (the limits arrive after the names)."""
-    deadline = time.monotonic() + ROW_WAIT_S
-    while not (text := element.evaluate(ROW_TEXT)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return text
+    return wait_until(lambda: element.evaluate(ROW_TEXT), ROW_WAIT_S, "a pool's limit")
 
 
 def test_the_lineage_shows_the_five_assets_in_their_order(page, screenshots: Path):
