@@ -19,7 +19,10 @@ import pytest
 import requests
 from dagster import DagsterInstance
 
+from archiver_dagster.archival.dagster_job import ARCHIVE_JOB_NAME
+from archiver_dagster.definitions import build_definitions
 from archiver_dagster.pools import apply_pool_limits, configured_pool_limits
+from archiver_dagster.settings import definition_time_setting
 from archiver_dagster_tests.helpers import wait_until
 from devstack.demo import prepare_dagster_home
 from devstack.dev import SAMPLE_PID, seed_sample
@@ -66,9 +69,10 @@ def archived_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived
         with DagsterInstance.get() as instance:
             limits = apply_pool_limits(instance, configured_pool_limits())
             seed_sample(stack, instance)
-            from archiver_dagster.definitions import defs  # loads with the stack's variables
-
-            result = defs.resolve_job_def("archive_dataset_job").execute_in_process(
+            # Built now, with the stack's variables set: the module's `defs` may have been
+            # built at collection, with the defaults (a 180 s settle time before read-back).
+            defs = build_definitions(definition_time_setting("ARCHIVER_EXECUTOR"))
+            result = defs.resolve_job_def(ARCHIVE_JOB_NAME).execute_in_process(
                 partition_key=SAMPLE_PID, instance=instance
             )
         assert result.success
