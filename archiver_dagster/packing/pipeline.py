@@ -13,7 +13,7 @@ import mmap
 import queue
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from archiver_dagster.packing.checksums import new_hasher
 
@@ -22,6 +22,13 @@ if TYPE_CHECKING:
 
 DEFAULT_BUFFERS = 4
 _STOP = None
+
+
+class Writable(Protocol):
+    """Where a tar goes: an unbuffered file, or a writer that flushes as it goes."""
+
+    def write(self, data: ReadableBuffer, /) -> int | None:
+        """Writes some of `data`; returns how much."""
 
 
 class TarSink:
@@ -36,7 +43,7 @@ class TarSink:
         self,
         algorithm: str,
         bufsize: int,
-        out: BinaryIO | None = None,
+        out: Writable | None = None,
         buffers: int = DEFAULT_BUFFERS,
     ) -> None:
         if bufsize <= 0:
@@ -119,7 +126,7 @@ class TarSink:
         self.close()
 
 
-def _write_all(out: BinaryIO, data: ReadableBuffer) -> None:
+def _write_all(out: Writable, data: ReadableBuffer) -> None:
     """Writes all of `data`, looping over short writes."""
     view = memoryview(data).cast("B")
     done = 0

@@ -8,7 +8,7 @@ from typing import BinaryIO
 import pydantic
 
 from archiver_dagster.packing.checksums import TAR_CHECKSUM_ALGORITHM, new_hasher
-from archiver_dagster.packing.pipeline import TarSink, fill
+from archiver_dagster.packing.pipeline import TarSink, Writable, fill
 from archiver_dagster.packing.plan import FileEntry
 from archiver_dagster.packing.source_checksums import RegisteredChecksum, SourceChecksumError
 from archiver_dagster.packing.verify import ExpectedMember
@@ -33,10 +33,9 @@ class PackedMember(pydantic.BaseModel):
     gname: str
 
 
-class PackedTar(pydantic.BaseModel):
-    """A tar file written by `write_tar`, with its own checksum and its members'."""
+class StreamedTar(pydantic.BaseModel):
+    """A tar written by `stream_tar`, with its own checksum and its members'."""
 
-    path: Path
     packed_size: int
     unpacked_size: int
     checksum: str = pydantic.Field(description="Of the whole tar, in `tar_algorithm`.")
@@ -47,6 +46,12 @@ class PackedTar(pydantic.BaseModel):
     def expected_members(self) -> list[ExpectedMember]:
         """Returns what `verify_tar` should find in this tar."""
         return [ExpectedMember(path=m.path, size=m.size, checksum=m.checksum) for m in self.members]
+
+
+class PackedTar(StreamedTar):
+    """A tar file written by `write_tar`."""
+
+    path: Path
 
 
 class SourceSizeError(ValueError):
@@ -130,12 +135,35 @@ def write_tar(
     registered: Mapping[str, RegisteredChecksum] | None = None,
     tar_algorithm: str = TAR_CHECKSUM_ALGORITHM,
 ) -> PackedTar:
-    """Streams sources into an uncompressed PAX tar at `dest` in one pass, hashing as it goes.
+    """Streams sources into a tar file at `dest` (`stream_tar`), written as "<dest>.partial".
+
+    The partial file is renamed to `dest` when complete and removed on any error. Nothing is
+    fsynced.
+    """
+    partial = dest.with_name(dest.name + ".partial")
+    try:
+        with partial.open("wb", buffering=0) as fh:
+            streamed = stream_tar(fh, members, algorithm, bufsize, registered, tar_algorithm)
+        partial.replace(dest)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return PackedTar(path=dest, **dict(streamed))
+
+
+def stream_tar(
+    out: Writable,
+    members: Iterable[tuple[FileEntry, BinaryIO]],
+    algorithm: str,
+    bufsize: int = DEFAULT_BUFSIZE,
+    registered: Mapping[str, RegisteredChecksum] | None = None,
+    tar_algorithm: str = TAR_CHECKSUM_ALGORITHM,
+) -> StreamedTar:
+    """Streams sources into an uncompressed PAX tar written to `out` in one pass, hashing.
 
     Members are written in iteration order; each source must yield exactly `entry.size` bytes and
-    is not closed here. The tar is written to "<dest>.partial" and renamed to `dest` when
-    complete; on any error the partial file is removed. Nothing is fsynced. Memory: a ring of
-    `DEFAULT_BUFFERS` buffers of `bufsize` bytes.
+    is not closed here. Memory: a ring of `DEFAULT_BUFFERS` buffers of `bufsize` bytes. On an
+    error, `out` holds part of a tar: the caller discards it.
 
     Members are hashed in `algorithm`, the whole tar in `tar_algorithm`. Members with a
     checksum in `registered` (by path) are compared with it, from the same read
@@ -150,38 +178,31 @@ def write_tar(
     new_hasher(algorithm), new_hasher(tar_algorithm)
     if bufsize <= 0:
         raise ValueError(f"bufsize must be positive, got {bufsize}")
-    partial = dest.with_name(dest.name + ".partial")
     registered = registered or {}
     packed: list[PackedMember] = []
     seen: set[str] = set()
     mismatches: list[tuple[str, str]] = []
-    try:
-        with partial.open("wb", buffering=0) as fh, TarSink(tar_algorithm, bufsize, out=fh) as sink:
-            for entry, source in members:
-                if entry.path in seen:
-                    raise ValueError(f"path {entry.path!r} given twice")
-                seen.add(entry.path)
-                sink.update(tar_member_header(entry))
-                expected = registered.get(entry.path)
-                also = expected.algorithm if expected and expected.algorithm != algorithm else None
-                checksum, other = _copy_member(entry, source, sink, algorithm, also)
-                if expected is not None:
-                    actual = other if also is not None else checksum
-                    if actual != expected.value:
-                        mismatches.append((entry.path, expected.algorithm))
-                packed.append(PackedMember(checksum=checksum, **entry.model_dump()))
-            if mismatches:
-                checked = sum(1 for member in packed if member.path in registered)
-                raise SourceChecksumError(mismatches, checked)
-            sink.update(_END_OF_ARCHIVE)
-            sink.update(bytes(-sink.bytes_submitted % _RECORD))
-            checksum = sink.finish()
-        partial.replace(dest)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return PackedTar(
-        path=dest,
+    with TarSink(tar_algorithm, bufsize, out=out) as sink:
+        for entry, source in members:
+            if entry.path in seen:
+                raise ValueError(f"path {entry.path!r} given twice")
+            seen.add(entry.path)
+            sink.update(tar_member_header(entry))
+            expected = registered.get(entry.path)
+            also = expected.algorithm if expected and expected.algorithm != algorithm else None
+            checksum, other = _copy_member(entry, source, sink, algorithm, also)
+            if expected is not None:
+                actual = other if also is not None else checksum
+                if actual != expected.value:
+                    mismatches.append((entry.path, expected.algorithm))
+            packed.append(PackedMember(checksum=checksum, **entry.model_dump()))
+        if mismatches:
+            checked = sum(1 for member in packed if member.path in registered)
+            raise SourceChecksumError(mismatches, checked)
+        sink.update(_END_OF_ARCHIVE)
+        sink.update(bytes(-sink.bytes_submitted % _RECORD))
+        checksum = sink.finish()
+    return StreamedTar(
         packed_size=sink.bytes_submitted,
         unpacked_size=sum(m.size for m in packed),
         checksum=checksum,

@@ -1,16 +1,26 @@
-"""Durable copies onto the LTS: in the kernel, in steps with early write-back, fsynced.
+"""Durable files on the LTS: written or copied in steps with early write-back, fsynced.
 
-A copy lands as `{name}.partial` and is renamed into place only once flushed to stable storage,
-so a crash never leaves a truncated file under a datablock's name.
+A file lands as `{name}.partial` and is renamed into place only once flushed to stable storage,
+so a crash never leaves a truncated file under a datablock's name. A copy goes through the
+kernel (`copy_file_durably`); a tar packed straight onto the LTS is written through
+`durable_partial`.
 """
+
+from __future__ import annotations
 
 import errno
 import os
 from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from archiver_dagster.errors import ArchiverSystemError
 from archiver_dagster.storage.writeback import start_writeback, write_back_and_evict
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 PARTIAL_SUFFIX = ".partial"
 # Bytes per copy_file_range call, each followed by starting its write-back.
@@ -64,53 +74,110 @@ class KernelCopy:
         return os.sendfile(dst, src, None, count)
 
 
-def _copy_in_steps(source: Path, dest: Path) -> tuple[int, int]:
-    """Copies `source` to `dest` step by step and fsyncs; returns (bytes copied, bytes missing).
+class DurableWriter:
+    """A file written from its start, its write-back started and its pages evicted as it goes.
 
-    The write-back of each step starts right away; once `COPY_STEPS_IN_FLIGHT` newer steps are
-    under way, the step is waited for and its pages evicted, so the copy reuses a few tens of
-    MiB of page cache instead of taking fresh memory for the whole file. An existing `dest` (the
-    space reserved for this copy) is written over from its start, not truncated first, and cut
-    to the copy's size at the end.
+    Every `COPY_CHUNK_BYTES` written (or every step a kernel copy reports with `copied`), the
+    write-back of what is new starts; once `COPY_STEPS_IN_FLIGHT` newer steps are under way, the
+    oldest is waited for and its pages evicted, so the file cycles through a few tens of MiB of
+    page cache instead of taking fresh memory for all of it (decisions 29 and 30).
     """
-    copied = 0
-    in_flight: deque[tuple[int, int]] = deque()
-    kernel = KernelCopy()
-    with source.open("rb") as src, dest.open("r+b" if dest.exists() else "wb") as out:
-        remaining = os.fstat(src.fileno()).st_size
-        while remaining > 0:
-            step = kernel.step(src.fileno(), out.fileno(), min(remaining, COPY_CHUNK_BYTES))
-            if step == 0:
-                break
-            start_writeback(out.fileno(), copied, step)
-            in_flight.append((copied, step))
-            if len(in_flight) > COPY_STEPS_IN_FLIGHT:
-                write_back_and_evict(out.fileno(), *in_flight.popleft())
-            copied += step
-            remaining -= step
-        out.truncate(copied)  # a reservation larger than the copy leaves no tail behind
-        out.flush()
-        os.fsync(out.fileno())
-    return copied, remaining
+
+    def __init__(self, out: BinaryIO, path: Path) -> None:
+        self._out = out
+        self.path = path
+        self.size = 0
+        self._started = 0  # bytes whose write-back has been started
+        self._in_flight: deque[tuple[int, int]] = deque()
+
+    def fileno(self) -> int:
+        """The file descriptor (for a kernel copy into the file)."""
+        return self._out.fileno()
+
+    def write(self, data: ReadableBuffer) -> int:
+        """Writes some of `data` at the end; returns how much. Raises `LTSError` on a failure."""
+        try:
+            written = self._out.write(data) or 0
+            self.size += written
+            if self.size - self._started >= COPY_CHUNK_BYTES:
+                self._start_writeback()
+        except OSError as error:
+            raise LTSError(f"cannot write {self.path}: {error}") from error
+        return written
+
+    def copied(self, count: int) -> None:
+        """Records `count` bytes a kernel copy just wrote at the end, as one step."""
+        self.size += count
+        self._start_writeback()
+
+    def _start_writeback(self) -> None:
+        offset, length = self._started, self.size - self._started
+        start_writeback(self._out.fileno(), offset, length)
+        self._in_flight.append((offset, length))
+        self._started = self.size
+        if len(self._in_flight) > COPY_STEPS_IN_FLIGHT:
+            write_back_and_evict(self._out.fileno(), *self._in_flight.popleft())
+
+
+def _never(error: BaseException) -> bool:
+    return False
+
+
+@contextmanager
+def durable_partial(
+    dest: Path, keep_partial_on: Callable[[BaseException], bool] = _never
+) -> Iterator[DurableWriter]:
+    """Writes `dest` through `dest.partial`, flushed to stable storage, then renamed into place.
+
+    An existing partial file (the space reserved for it, decision 31) is written over from its
+    start, not truncated first, and cut to what was written at the end. If the block fails, the
+    partial file is removed unless `keep_partial_on(error)` (a retry that will write it again
+    keeps its reservation). Opening, flushing and renaming raise `LTSError`; the block's own
+    errors pass as they are.
+    """
+    partial = partial_path(dest)
+    try:
+        out = partial.open("r+b" if partial.exists() else "wb", buffering=0)
+    except OSError as error:
+        raise LTSError(f"cannot write {partial}: {error}") from error
+    try:
+        with out:
+            writer = DurableWriter(cast(BinaryIO, out), partial)
+            yield writer
+            try:
+                out.truncate(writer.size)  # a reservation larger than the file leaves no tail
+                os.fsync(out.fileno())
+            except OSError as error:
+                raise LTSError(f"cannot flush {partial}: {error}") from error
+    except BaseException as error:
+        if not keep_partial_on(error):
+            partial.unlink(missing_ok=True)
+        raise
+    try:
+        partial.replace(dest)
+        fsync_directory(dest.parent)
+    except OSError as error:
+        raise LTSError(f"cannot rename {partial} to {dest.name}: {error}") from error
 
 
 def copy_file_durably(source: Path, dest: Path) -> int:
     """Copies with the kernel's `copy_file_range`, fsyncs, renames into place; returns bytes.
 
-    The copy lands as `dest.partial` first, so a crash never leaves a truncated file under the
-    final name, and a failed copy removes it. It goes in `COPY_CHUNK_BYTES` steps, and the
-    write-back of each step starts right away, so the device writes while the kernel copies the
-    next step instead of all at the final `fsync` (docs/performance.md); written steps are
-    evicted as it goes (decision 30).
+    The copy lands as `dest.partial` first (`durable_partial`), so a crash never leaves a
+    truncated file under the final name, and a failed copy removes it. It goes in
+    `COPY_CHUNK_BYTES` steps, and the write-back of each step starts right away, so the device
+    writes while the kernel copies the next step instead of all at the final `fsync`
+    (docs/performance.md); written steps are evicted as it goes (decision 30).
     """
-    partial = partial_path(dest)
-    try:
-        copied, remaining = _copy_in_steps(source, partial)
+    kernel = KernelCopy()
+    with durable_partial(dest) as out, source.open("rb") as src:
+        remaining = os.fstat(src.fileno()).st_size
+        while remaining > 0:
+            step = kernel.step(src.fileno(), out.fileno(), min(remaining, COPY_CHUNK_BYTES))
+            if step == 0:
+                break
+            out.copied(step)
+            remaining -= step
         if remaining:
-            raise LTSError(f"short copy of {source} to {partial}: {remaining} bytes missing")
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    partial.replace(dest)
-    fsync_directory(dest.parent)
-    return copied
+            raise LTSError(f"short copy of {source} to {out.path}: {remaining} bytes missing")
+    return out.size

@@ -3,7 +3,7 @@
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -14,8 +14,10 @@ from archiver_dagster.errors import DatablockTooLargeError, LTSFullError
 from archiver_dagster.settings import parse_setting
 from archiver_dagster.storage.direct_read import DirectFileReader, drop_page_cache
 from archiver_dagster.storage.durable_copy import (
+    DurableWriter,
     LTSError,
     copy_file_durably,
+    durable_partial,
     partial_path,
 )
 from archiver_dagster.storage.layout import DatasetLayout
@@ -160,6 +162,27 @@ class LTSResource(ConfigurableResource):
         except OSError as error:
             raise LTSError(f"cannot write {dest}: {error}") from error
         return dest
+
+    @contextlib.contextmanager
+    def writing(
+        self, archive_id: str, keep_partial_on: Callable[[BaseException], bool]
+    ) -> Iterator[DurableWriter]:
+        """Writes a datablock in place on the LTS, durably, as `store` copies one.
+
+        Into its `.partial` file (over the space `reserve_room` took), flushed, then renamed;
+        a failure of the block removes the partial file unless `keep_partial_on(error)`.
+        """
+        dest = self.path_of(archive_id)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise LTSError(f"cannot write {dest}: {error}") from error
+        with durable_partial(dest, keep_partial_on) as writer:
+            yield writer
+        try:
+            drop_page_cache(dest)
+        except OSError as error:
+            raise LTSError(f"cannot evict {dest} from the page cache: {error}") from error
 
     def open_uncached(self, archive_id: str, expected_size: int) -> BinaryIO:
         """Opens a datablock for read-back from the media (`O_DIRECT`), waiting until readable."""
