@@ -13,7 +13,7 @@ from dagster import (
 )
 from dagster_aws.s3 import S3Resource
 
-from archiver_dagster.archival.assets import archival_assets
+from archiver_dagster.archival.assets import archival_assets_for
 from archiver_dagster.archival.dagster_job import ARCHIVE_JOB_NAME, archive_dataset_job
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.automation.cleanup_sensor import dataset_cleanup_sensor
@@ -27,7 +27,12 @@ from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, JsonManifestIOManag
 from archiver_dagster.retrieval.assets import retrieval_assets
 from archiver_dagster.retrieval.dagster_job import retrieve_dataset_job
 from archiver_dagster.scicat.resource import SciCatResource
-from archiver_dagster.settings import definition_time_setting, env_int_setting, env_setting
+from archiver_dagster.settings import (
+    definition_time_setting,
+    env_int_setting,
+    env_setting,
+    packs_on_scratch,
+)
 from archiver_dagster.storage.landing_zone import LandingZoneResource
 from archiver_dagster.storage.layout_resource import DatasetLayoutResource
 from archiver_dagster.storage.lts import LTSResource
@@ -106,10 +111,14 @@ def build_resources() -> dict[str, object]:
     }
 
 
-def build_definitions(executor_name: str) -> Definitions:
-    """The code location's definitions with the named executor (`EXECUTORS`)."""
+def build_definitions(executor_name: str, on_scratch: bool = True) -> Definitions:
+    """The code location's definitions with the named executor (`EXECUTORS`).
+
+    `on_scratch`: tars are packed on scratch and copied to the LTS, else packed straight onto
+    the LTS (decision 72).
+    """
     return Definitions(
-        assets=[*archival_assets, *retrieval_assets],
+        assets=[*archival_assets_for(on_scratch), *retrieval_assets],
         asset_checks=fixity_checks,
         jobs=[archive_dataset_job, retrieve_dataset_job, fixity_audit_job],
         sensors=[
@@ -124,7 +133,9 @@ def build_definitions(executor_name: str) -> Definitions:
     )
 
 
-defs = build_definitions(definition_time_setting("ARCHIVER_EXECUTOR"))
+# The archival chain is chosen with ARCHIVER_SCRATCH_FOLDER when the code location loads, as the
+# executor is: every op then keeps one static pool (decision 72).
+defs = build_definitions(definition_time_setting("ARCHIVER_EXECUTOR"), packs_on_scratch())
 
 
 def archive_dataset_job_def() -> JobDefinition:
@@ -138,4 +149,4 @@ def multiprocess_archive_job_def() -> JobDefinition:
     Built on demand: a second `Definitions` at module level would make the module ambiguous
     for `dagster code-server -m`.
     """
-    return build_definitions("multiprocess").resolve_job_def(ARCHIVE_JOB_NAME)
+    return build_definitions("multiprocess", packs_on_scratch()).resolve_job_def(ARCHIVE_JOB_NAME)

@@ -35,6 +35,11 @@ def transient_cause(error: BaseException) -> BaseException | None:
     return None
 
 
+def will_retry(context: OpExecutionContext, budget_s: float, error: BaseException) -> bool:
+    """Whether `retried_without_slot` retries the op after `error`: transient, within budget."""
+    return transient_cause(error) is not None and context.retry_number < retries_within(budget_s)
+
+
 @contextmanager
 def retried_without_slot(context: OpExecutionContext, budget_s: float, what: str) -> Iterator[None]:
     """A transient S3 fault in the block retries the op later, its pool slot released meanwhile."""

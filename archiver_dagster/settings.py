@@ -137,7 +137,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LTS_STORAGE_ROOT", None, _non_empty, "Mount point of the long-term storage share"),
     Setting("LTS_FREE_SPACE_PERCENTAGE", "20", _percentage, "Free space kept on the LTS (%)"),
     Setting("ARCHIVER_STORAGE_PREFIX", "openem-network", _storage_prefix, "Key/path prefix"),
-    Setting("ARCHIVER_SCRATCH_FOLDER", None, _non_empty, "Local folder for packing"),
+    Setting("ARCHIVER_SCRATCH_FOLDER", "", str, "Local folder for packing (empty: on the LTS)"),
     Setting("ARCHIVER_TARGET_SIZE_GB", "200", _positive_float, "Max unpacked GB per datablock"),
     Setting("ARCHIVER_CHECKSUM_ALG", "md5", _checksum_algorithm, "Checksum algorithm (chkAlg)"),
     Setting("ARCHIVER_SCRATCH_DATABLOCKS", "2", _positive_int, "Tars of a dataset on scratch"),
@@ -208,6 +208,11 @@ def definition_time_setting(name: str) -> str:
     value = os.environ.get(name, SETTINGS_BY_NAME[name].default or "")
     parse_setting(name, value)
     return value
+
+
+def packs_on_scratch() -> bool:
+    """Whether ARCHIVER_SCRATCH_FOLDER names a folder: it decides the archival chain at load."""
+    return bool(definition_time_setting("ARCHIVER_SCRATCH_FOLDER").strip())
 
 
 def definition_time_int(name: str) -> int:

@@ -15,7 +15,11 @@ from dagster import (
     materialize,
 )
 
-from archiver_dagster.archival.assets import archival_assets, archived_datablocks
+from archiver_dagster.archival.assets import (
+    archival_assets,
+    archival_assets_for,
+    archived_datablocks,
+)
 from archiver_dagster.automation.cleanup_sensor import dataset_cleanup_sensor
 from archiver_dagster.definitions import build_resources
 from archiver_dagster.partitions import datasets_partitions
@@ -30,12 +34,18 @@ PREFIX = "openem-network"
 
 
 def archive(
-    instance: DagsterInstance, pid: str, overrides: Mapping[str, object] | None = None
+    instance: DagsterInstance,
+    pid: str,
+    overrides: Mapping[str, object] | None = None,
+    on_scratch: bool = True,
 ) -> ExecuteInProcessResult:
-    """Materializes the four archival assets of `pid` in process on `instance`."""
+    """Materializes the four archival assets of `pid` in process on `instance`.
+
+    `on_scratch=False`: the chain of the no-scratch mode (tars packed straight onto the LTS).
+    """
     instance.add_dynamic_partitions(datasets_partitions.name, [pid])
     return materialize(
-        archival_assets,
+        archival_assets_for(on_scratch),
         partition_key=pid,
         instance=instance,
         resources={**build_resources(), **(overrides or {})},

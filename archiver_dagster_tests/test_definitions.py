@@ -45,7 +45,8 @@ def test_jobs_sensors_and_resources():
 
 
 def test_per_datablock_ops_run_in_the_lts_pools():
-    job = defs.resolve_job_def("archive_dataset_job")
+    # Packing on scratch; the no-scratch chain's pools: archival/test_no_scratch.py.
+    job = build_definitions("in_process", on_scratch=True).resolve_job_def("archive_dataset_job")
     pools = {node.name: node.pool for node in job.all_node_defs if isinstance(node, OpDefinition)}
     assert pools["wait_for_lts_space"] == "lts_free_space"
     assert pools["copy_to_lts"] == "lts_write"

@@ -11,6 +11,7 @@ from archiver_dagster.settings import (
     definition_time_int,
     env_int_setting,
     env_setting,
+    packs_on_scratch,
     parse_setting,
     validate_environment,
 )
@@ -23,7 +24,6 @@ REQUIRED = (
     "S3_ACCESS_KEY_ID",
     "S3_SECRET_ACCESS_KEY",
     "LTS_STORAGE_ROOT",
-    "ARCHIVER_SCRATCH_FOLDER",
 )
 SECRETS = {
     "SCICAT_PASSWORD": "pw-Zx81-scicat",
@@ -35,7 +35,6 @@ VALID = {
     "SCICAT_USER": "archiveManager",
     "S3_ENDPOINT": "https://s3.example.org",
     "LTS_STORAGE_ROOT": "/mnt/lts",
-    "ARCHIVER_SCRATCH_FOLDER": "/scratch",
     **SECRETS,
 }
 
@@ -259,3 +258,12 @@ def test_cli_without_command_exits_with_usage_error(capsys: pytest.CaptureFixtur
         main([])
     assert info.value.code == 2
     assert "usage: archiver-dagster" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("value", "on_scratch"), [("/scratch", True), ("", False), ("  ", False)])
+def test_the_scratch_folder_decides_the_packing_chain_at_load(
+    clean_env: pytest.MonkeyPatch, value: str, on_scratch: bool
+) -> None:
+    assert not packs_on_scratch()  # unset: no scratch
+    clean_env.setenv("ARCHIVER_SCRATCH_FOLDER", value)
+    assert packs_on_scratch() is on_scratch

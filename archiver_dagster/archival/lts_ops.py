@@ -1,4 +1,8 @@
-"""Ops of the `lts_datablocks` asset: per datablock, wait for free space, then copy to the LTS."""
+"""Ops of the `lts_datablocks` asset: per datablock, wait for free space, then copy to the LTS.
+
+Without scratch, the space is reserved before packing (`reserve_lts_space`) and the tar is
+packed straight into it (`lts_pack_ops.pack_onto_lts`).
+"""
 
 import time
 
@@ -6,11 +10,13 @@ from dagster import MetadataValue, OpExecutionContext, Out, Output, op
 
 from archiver_dagster.archival.manifests import (
     DatablockManifest,
+    DatablockPlan,
     LTSCopy,
     LTSDatablocksManifest,
 )
 from archiver_dagster.archival.mode import ArchivalMode
 from archiver_dagster.archival.ordering import COPY, RESERVE, priority
+from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.errors import classified_failures
 from archiver_dagster.io_manager import MANIFEST_IO_MANAGER
 from archiver_dagster.metadata import throughput
@@ -31,15 +37,45 @@ def wait_for_lts_space(
     """
     if datablock.mode is ArchivalMode.REVERIFY:
         return datablock  # already on the LTS: nothing to reserve
+    reserve(context, lts, datablock.archive_id, datablock.packed_size)
+    return datablock
+
+
+@op(pool="lts_free_space", tags=priority(RESERVE))
+def reserve_lts_space(
+    context: OpExecutionContext, plan: DatablockPlan, lts: LTSResource, packing: PackingResource
+) -> DatablockPlan:
+    """`wait_for_lts_space` before packing, for the tar's planned size (no-scratch chain).
+
+    The plan knows the tar's exact size from its members' sizes and headers, so the space is
+    reserved before a byte is downloaded, and the tar is packed into that reservation.
+    """
+    if plan.mode is ArchivalMode.REVERIFY:
+        return plan  # already on the LTS: nothing to reserve
+    reserve(
+        context, lts, packing.layout(context.partition_key).archive_id(plan.index), plan.packed_size
+    )
+    return plan
+
+
+def reserve(context: OpExecutionContext, lts: LTSResource, archive_id: str, size: int) -> None:
+    """Waits for room above the margin and takes it (`LTSResource.reserve_room`)."""
     with classified_failures():
-        waited, reserved = lts.reserve_room(datablock.archive_id, datablock.packed_size)
+        waited, reserved = lts.reserve_room(archive_id, size)
     if not reserved:
         context.log.warning(
-            f"{lts.root} cannot allocate ahead: {datablock.archive_id} takes its space as it is "
-            "copied, and concurrent copies may together break the free-space margin"
+            f"{lts.root} cannot allocate ahead: {archive_id} takes its space as it is "
+            "written, and concurrent writes may together break the free-space margin"
         )
     context.add_output_metadata({"waited_seconds": round(waited, 3), "space_reserved": reserved})
-    return datablock
+
+
+def registered_copy(lts: LTSResource, datablock: DatablockManifest) -> LTSCopy:
+    """The LTS copy of a datablock registered before (REVERIFY), checked to be there at its size."""
+    path = lts.path_of(datablock.archive_id)
+    if not path.is_file() or path.stat().st_size != datablock.packed_size:
+        raise LTSError(f"{path} is missing or not {datablock.packed_size} bytes")
+    return LTSCopy(datablock=datablock, lts_path=str(path), stored_at=path.stat().st_mtime)
 
 
 @op(pool="lts_write", tags=priority(COPY))
@@ -54,10 +90,7 @@ def copy_to_lts(
     started = time.monotonic()
     with classified_failures():
         if datablock.mode is ArchivalMode.REVERIFY:  # already on the LTS: nothing to copy
-            path = lts.path_of(datablock.archive_id)
-            if not path.is_file() or path.stat().st_size != datablock.packed_size:
-                raise LTSError(f"{path} is missing or not {datablock.packed_size} bytes")
-            return LTSCopy(datablock=datablock, lts_path=str(path), stored_at=path.stat().st_mtime)
+            return registered_copy(lts, datablock)
         path = lts.store(datablock.scratch_file(), datablock.archive_id)
         datablock.scratch_file().unlink(missing_ok=True)
     seconds = time.monotonic() - started

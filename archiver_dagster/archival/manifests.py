@@ -67,6 +67,28 @@ class DatablockManifest(BaseModel):
         return Path(self.scratch_path)
 
 
+class DatablockPlan(BaseModel):
+    """One datablock: the files to pack (ARCHIVE), or the datablock as registered (REVERIFY)."""
+
+    mode: ArchivalMode
+    index: int
+    files: list[SourceFile] = Field(default_factory=list, description="ARCHIVE: what to pack.")
+    registered: DatablockManifest | None = Field(
+        default=None, description="REVERIFY: the datablock as SciCat registered it."
+    )
+    packed_size: int = Field(
+        default=0,
+        description="ARCHIVE: the tar's exact size, headers and padding included, which the "
+        "no-scratch chain reserves on the LTS before packing.",
+    )
+
+    def registered_datablock(self) -> DatablockManifest:
+        """The datablock of a REVERIFY plan, as registered; raises `ValueError` otherwise."""
+        if self.registered is None:
+            raise ValueError(f"the plan of datablock {self.index} has no registered datablock")
+        return self.registered
+
+
 class DatablocksManifest(BaseModel):
     """Value of `datablocks`: the dataset's tars, registered in SciCat."""
 

@@ -1,8 +1,9 @@
-"""Ops of the `datablocks` asset: plan the tars, pack each (fanned out), register them."""
+"""Ops of the `datablocks` asset: plan the tars, pack each (fanned out), register them.
 
-import time
-from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+`DatablockPlan` is imported here by callers that knew it here; it lives in `manifests`.
+"""
+
+from collections.abc import Iterator, Mapping
 
 from dagster import (
     DynamicOut,
@@ -13,68 +14,36 @@ from dagster import (
     Output,
     op,
 )
-from pydantic import BaseModel, Field
 
 from archiver_dagster.archival.file_attributes import file_entry
 from archiver_dagster.archival.manifests import (
     DatablockManifest,
+    DatablockPlan,
     DatablocksManifest,
     OrigDatablocksManifest,
-    SourceFile,
 )
 from archiver_dagster.archival.mode import ArchivalMode
 from archiver_dagster.archival.ordering import PACK, priority
+from archiver_dagster.archival.packing_step import TarMembers, pack_planned
 from archiver_dagster.archival.registration import manifests_from_registered, register
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.archival.scratch_wait import wait_for_scratch_slot
-from archiver_dagster.archive_record.members import MemberManifest
 from archiver_dagster.archive_record.tar_checksums import (
     RecordedTarChecksum,
     recorded_tar_checksums,
     tar_checksums_metadata,
 )
-from archiver_dagster.errors import (
-    ArchiverSystemError,
-    MissingFilesError,
-    RegisteredChecksumError,
-    classified_failures,
-)
+from archiver_dagster.errors import ArchiverSystemError, classified_failures
 from archiver_dagster.io_manager import MANIFEST_IO_MANAGER, mapping_key
-from archiver_dagster.metadata import S3_TRANSIENT_FAULTS_KEY, TRANSIENT_FAULTS_KEY, throughput
-from archiver_dagster.packing.plan import FileEntry, plan_datablocks
-from archiver_dagster.packing.source_checksums import (
-    RegisteredChecksum,
-    SourceChecksumError,
-    checkable_files,
-    named_files,
-)
-from archiver_dagster.packing.tar_stream import SourceSizeError, write_tar
+from archiver_dagster.metadata import TRANSIENT_FAULTS_KEY, throughput
+from archiver_dagster.packing.plan import plan_datablocks
+from archiver_dagster.packing.source_checksums import RegisteredChecksum
+from archiver_dagster.packing.tar_stream import PackedTar, packed_tar_size, write_tar
 from archiver_dagster.scicat.models import ArchiveStatus, LifecycleUpdate
 from archiver_dagster.scicat.resource import SciCatResource
-from archiver_dagster.storage.landing_zone import (
-    LandingZoneObject,
-    LandingZoneResource,
-    RawObject,
-)
+from archiver_dagster.storage.landing_zone import LandingZoneResource
 from archiver_dagster.storage.lts import LTSResource
 from archiver_dagster.transient import logged_faults
-
-
-class DatablockPlan(BaseModel):
-    """One datablock: the files to pack (ARCHIVE), or the datablock as registered (REVERIFY)."""
-
-    mode: ArchivalMode
-    index: int
-    files: list[SourceFile] = Field(default_factory=list, description="ARCHIVE: what to pack.")
-    registered: DatablockManifest | None = Field(
-        default=None, description="REVERIFY: the datablock as SciCat registered it."
-    )
-
-    def registered_datablock(self) -> DatablockManifest:
-        """The datablock of a REVERIFY plan, as registered; raises `ValueError` otherwise."""
-        if self.registered is None:
-            raise ValueError(f"the plan of datablock {self.index} has no registered datablock")
-        return self.registered
 
 
 @op(out=DynamicOut(DatablockPlan))
@@ -121,6 +90,7 @@ def plan_datablock_packing(
                         mode=ArchivalMode.ARCHIVE,
                         index=index,
                         files=[by_path[entry.path] for entry in group],
+                        packed_size=packed_tar_size(group),
                     )
                     for index, group in enumerate(groups)
                 ]
@@ -149,20 +119,6 @@ def with_recorded_checksum(
     return block.model_copy(update={"checksum": recorded.checksum, "tar_algorithm": algorithm})
 
 
-def registered_checksums(
-    context: OpExecutionContext, files: list[SourceFile]
-) -> dict[str, RegisteredChecksum]:
-    """The ingestor's checksums to verify while packing; logs those that cannot be checked."""
-    triples = ((file.path, file.chk, file.chk_alg) for file in files)
-    checkable, not_checkable = checkable_files(triples)
-    if not_checkable:
-        reasons = [f"{path}: {reason}" for path, reason in not_checkable.items()]
-        context.log.warning(
-            f"{len(reasons)} registered checksum(s) cannot be checked: {named_files(reasons)}"
-        )
-    return checkable
-
-
 @op(tags=priority(PACK))
 def pack_datablock(
     context: OpExecutionContext,
@@ -177,71 +133,17 @@ def pack_datablock(
     if plan.mode is ArchivalMode.REVERIFY:
         return plan.registered_datablock()  # already on the LTS: nothing to pack
     pid = context.partition_key
-    layout = packing.layout(pid)
-    dest = packing.scratch_datablocks(pid) / layout.datablock_name(plan.index)
+    dest = packing.scratch_datablocks(pid) / packing.layout(pid).datablock_name(plan.index)
     wait_for_scratch_slot(dest, packing.max_scratch_datablocks, context.retry_number, context.log)
-    started = time.monotonic()
-    registered = registered_checksums(context, plan.files)
-    sources: dict[str, LandingZoneObject] = {}
-
-    def members(objects: Iterable[RawObject]) -> Iterator[tuple[FileEntry, BinaryIO]]:
-        for file, (stream, source) in zip(plan.files, objects, strict=False):
-            sources[file.path] = source
-            yield file_entry(file), stream
-
     faults = logged_faults(landing_zone.transient_fault_budget_s, context.log)
+
+    def write(members: TarMembers, registered: Mapping[str, RegisteredChecksum]) -> PackedTar:
+        return write_tar(dest, members, packing.checksum_algorithm, registered=registered)
+
     with classified_failures():
-        objects = landing_zone.open_raw_files(
-            pid, [(file.path, file.size) for file in plan.files], faults
-        )
-        try:
-            packed = write_tar(
-                dest, members(objects), packing.checksum_algorithm, registered=registered
-            )
-        except SourceSizeError as error:
-            raise MissingFilesError(
-                f"landing-zone object changed while packing: {error}"
-            ) from error
-        except SourceChecksumError as error:
-            raise RegisteredChecksumError(
-                f"landing-zone data is not as registered: {error}"
-            ) from error
-        finally:
-            objects.close()
-    seconds = time.monotonic() - started
-    context.add_output_metadata(
-        {
-            "archive_id": layout.archive_id(plan.index),
-            "files": len(plan.files),
-            "tar_checksum": packed.checksum,
-            "tar_checksum_algorithm": packed.tar_algorithm,
-            "chk_verified": len(registered),
-            "chk_not_verified": len(plan.files) - len(registered),
-            S3_TRANSIENT_FAULTS_KEY: faults.count,
-            **throughput(packed.unpacked_size, seconds),
-        }
-    )
-    return DatablockManifest(
-        mode=ArchivalMode.ARCHIVE,
-        index=plan.index,
-        archive_id=layout.archive_id(plan.index),
-        scratch_path=str(packed.path),
-        size=packed.unpacked_size,
-        packed_size=packed.packed_size,
-        checksum=packed.checksum,
-        algorithm=packed.algorithm,
-        tar_algorithm=packed.tar_algorithm,
-        members=[
-            MemberManifest(
-                path=member.path,
-                size=member.size,
-                checksum=member.checksum,
-                landing_zone=sources[member.path],
-            )
-            for member in packed.members
-        ],
-        pack_seconds=seconds,
-    )
+        packed = pack_planned(context, plan, landing_zone, packing, write, faults)
+    context.add_output_metadata(packed.metadata)
+    return packed.manifest
 
 
 @op(out=Out(DatablocksManifest, io_manager_key=MANIFEST_IO_MANAGER))

@@ -6,6 +6,7 @@ from pathlib import Path
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field, field_validator
 
+from archiver_dagster.errors import ArchiverSystemError
 from archiver_dagster.settings import parse_setting
 from archiver_dagster.storage.layout import DatasetLayout
 from archiver_dagster.storage.layout_resource import DatasetLayoutResource
@@ -16,7 +17,11 @@ GIGABYTE = 1_000_000_000
 class PackingResource(ConfigurableResource):
     """How datablocks are built (`ARCHIVER_*` variables)."""
 
-    scratch_folder: str = Field(description="Local folder for tars (ARCHIVER_SCRATCH_FOLDER).")
+    scratch_folder: str = Field(
+        default="",
+        description="Local folder for tars (ARCHIVER_SCRATCH_FOLDER); empty: no scratch, tars "
+        "are packed straight onto the LTS (decision 72).",
+    )
     dataset_layout: DatasetLayoutResource = Field(
         description="Where each dataset's scratch folder is: the storage prefix, shared with "
         "the landing zone and the LTS."
@@ -53,12 +58,24 @@ class PackingResource(ConfigurableResource):
         """The dataset's layout under the storage prefix (validates the PID)."""
         return self.dataset_layout.of(pid)
 
+    @property
+    def uses_scratch(self) -> bool:
+        """Whether tars are packed on scratch and then copied (else straight onto the LTS)."""
+        return bool(self.scratch_folder.strip())
+
     def scratch_datablocks(self, pid: str) -> Path:
-        """Folder where the dataset's tars are written."""
+        """Folder where the dataset's tars are written; raises without a scratch folder."""
+        if not self.uses_scratch:
+            raise ArchiverSystemError(
+                "ARCHIVER_SCRATCH_FOLDER is empty, yet the code location packs on scratch: it "
+                "was loaded with another value (restart it with this one)"
+            )
         return self.layout(pid).scratch_folder(Path(self.scratch_folder)) / "datablocks"
 
     def remove_scratch(self, pid: str) -> bool:
         """Deletes the dataset's scratch folder; returns whether it existed."""
+        if not self.uses_scratch:
+            return False
         folder = self.layout(pid).scratch_folder(Path(self.scratch_folder))
         if not folder.exists():
             return False

@@ -11,6 +11,8 @@ from archiver_dagster_tests.deploy.files import DEPLOY, env_example
 
 VALUES = DEPLOY / "helm" / "values.yaml"
 DAGSTER_HOME = "/opt/dagster/dagster_home"
+# Set to a mounted volume, where `.env.example` documents the default (no scratch folder).
+MOUNTED = {"ARCHIVER_SCRATCH_FOLDER": "/scratch"}
 POOL_VARIABLES = (
     "ARCHIVER_LTS_WRITE_LIMIT",
     "ARCHIVER_LTS_READ_LIMIT",
@@ -57,6 +59,8 @@ def test_the_deployment_names_every_archiver_variable_once():
             if setting.default is not None:  # optional: the key may be absent from the secret
                 reference["optional"] = True
             assert entry["valueFrom"] == {"secretKeyRef": reference}
+        elif setting.name in MOUNTED:
+            assert entry["value"] == MOUNTED[setting.name]
         else:
             assert entry["value"] == example[setting.name], setting.name
 
