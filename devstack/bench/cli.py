@@ -55,6 +55,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--checksum", default="md5", help="ARCHIVER_CHECKSUM_ALG")
     parser.add_argument(
+        "--no-scratch",
+        action="store_true",
+        help="ARCHIVER_SCRATCH_FOLDER empty: tars packed straight onto the LTS (decision 72)",
+    )
+    parser.add_argument(
         "--executor", choices=EXECUTORS, default="in_process", help="default: the code location's"
     )
     parser.add_argument("--overhead-repeat", type=int, default=3, help="tiny runs per executor")
@@ -147,6 +152,8 @@ def benchmark(root: Path, home_root: Path, args: argparse.Namespace) -> dict[str
     results: dict[str, Any] = {"settings": settings, "shapes": {}}
     with LocalStack(root / "stack") as stack:
         os.environ.update(stack.env())
+        if args.no_scratch:  # the worker's code location then loads the no-scratch chain
+            os.environ["ARCHIVER_SCRATCH_FOLDER"] = ""
         os.environ["ARCHIVER_TARGET_SIZE_GB"] = str(args.target_size_gb)
         os.environ["ARCHIVER_CHECKSUM_ALG"] = args.checksum
         with DagsterInstance.get() as instance:
@@ -191,7 +198,9 @@ def print_report(results: dict[str, Any]) -> None:
     say()
     say(
         f"checksum {settings['checksum']}, target size {settings['target_size_gb']} GB, "
-        f"executor {settings['executor']}, pools {results['pools']}, medians of "
+        f"executor {settings['executor']}, "
+        f"{'no scratch' if settings['no_scratch'] else 'packed on scratch'}, "
+        f"pools {results['pools']}, medians of "
         f"{settings['repeat']}, Dagster storage on {settings['dagster_home_filesystem']}"
     )
     say(report.format_floor(results["floor"]))

@@ -65,6 +65,13 @@ def summarize(runs: list[dict[str, Any]], payload: int, floor: dict[str, float])
         "cancelled_write_per_payload_byte": median(
             [run["io"]["cancelled_write_bytes"] / payload for run in runs]
         ),
+        # What reached the device: pages dirtied, less those discarded before write-back.
+        "net_written_per_payload_byte": median(
+            [
+                (run["io"]["write_bytes"] - run["io"]["cancelled_write_bytes"]) / payload
+                for run in runs
+            ]
+        ),
         "peak_rss_worker_mb": max(run["worker_peak_rss"] for run in runs) / MB,
         "peak_rss_step_mb": max(run["step_peak_rss"] for run in runs) / MB,
         "dagster_steps": runs[0]["stages"].get("steps", 0),
@@ -97,7 +104,8 @@ def format_shape(title: str, summary: dict[str, Any], steps_in_process: bool = F
     lines.append(
         f"bytes per payload byte (storage layer): read {summary['read_per_payload_byte']:.2f}, "
         f"written {summary['written_per_payload_byte']:.2f} "
-        f"(of which cancelled before writeback {summary['cancelled_write_per_payload_byte']:.2f})"
+        f"(of which cancelled before writeback {summary['cancelled_write_per_payload_byte']:.2f}; "
+        f"net {summary['net_written_per_payload_byte']:.2f})"
     )
     steps = (
         "steps ran inside it"
