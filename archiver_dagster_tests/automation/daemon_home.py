@@ -18,6 +18,16 @@ from devstack.demo import REPO_DAGSTER_YAML, open_instance
 POOL_LIMITS = {"lts_write": 2, "lts_read": 2, "lts_free_space": 1}
 
 
+def forked_launcher_yaml() -> str:
+    """The repository's dagster.yaml with run workers forked by `ForkedRunLauncher`."""
+    config = yaml.safe_load(REPO_DAGSTER_YAML.read_text())
+    config["run_launcher"] = {
+        "module": "archiver_dagster.launcher.forked",
+        "class": "ForkedRunLauncher",
+    }
+    return yaml.safe_dump(config, sort_keys=False)
+
+
 def daemon_home(
     path: Path, dagster_yaml: str | None = None, run_monitoring: dict[str, Any] | None = None
 ) -> Path:

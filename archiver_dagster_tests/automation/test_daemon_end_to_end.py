@@ -21,8 +21,10 @@ import pytest
 import requests
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, RunsFilter
 
+from archiver_dagster.launcher.forked import ForkedRunLauncher
+from archiver_dagster.launcher.worker_process import WorkerProcess
 from archiver_dagster_tests.automation.conftest import SciCatUser
-from archiver_dagster_tests.automation.daemon_home import daemon_home
+from archiver_dagster_tests.automation.daemon_home import daemon_home, forked_launcher_yaml
 from archiver_dagster_tests.conftest import dataset_seeder
 from archiver_dagster_tests.deploy.files import production_instance_yaml
 from archiver_dagster_tests.helpers import archive_status, landing_zone_keys, wait_until
@@ -52,12 +54,13 @@ class Scenario:
     retrieve_jobs: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="module", params=STORAGES)
+@pytest.fixture(scope="module", params=(*STORAGES, "sqlite_forked"))
 def services(request, stack: LocalStack, memory_dir: Path) -> Iterator[DagsterServices]:
     """The code server and the daemon on sqlite or PostgreSQL.
 
     sqlite: the repository's dagster.yaml. PostgreSQL: the production one (deploy/dagster.yaml,
-    with the default run launcher), on a database of its own.
+    with the default run launcher), on a database of its own. sqlite_forked: the repository's
+    with the run workers forked by `ForkedRunLauncher`, which the daemon restart leaves running.
     """
     env = {**os.environ, "ARCHIVER_SENSOR_INTERVAL_S": "1"}
     with ExitStack() as exits:
@@ -71,6 +74,8 @@ def services(request, stack: LocalStack, memory_dir: Path) -> Iterator[DagsterSe
             for name, value in server.env(database).items():
                 patch.setenv(name, value)
                 env[name] = value
+        if request.param == "sqlite_forked":
+            dagster_yaml = forked_launcher_yaml()
         home = daemon_home(memory_dir / f"daemon_end_to_end_{request.param}", dagster_yaml)
         yield exits.enter_context(DagsterServices(home, env))
 
@@ -242,3 +247,18 @@ def test_two_concurrent_retrieve_jobs_copy_the_dataset_once(jobs, daemon_instanc
     assert copied == [0, 1]
     first, second = (job_result(user, job_id) for job_id in scenario.retrieve_jobs)
     assert first[0]["archiveId"] == second[0]["archiveId"]
+
+
+def test_run_workers_are_forked_only_by_the_forked_launcher(jobs, daemon_instance, services):
+    runs = runs_of_job(daemon_instance, jobs["two_datasets"].archive_job)
+    forked = isinstance(daemon_instance.run_launcher, ForkedRunLauncher)
+
+    assert len(runs) == 2
+    for run in runs:
+        worker = WorkerProcess.from_tags(run.tags)
+        assert (worker is not None) == forked
+        if worker is not None:
+            assert worker.on_this_host and not worker.is_running()  # the run has ended
+            messages = [e.message for e in daemon_instance.all_logs(run.run_id)]
+            assert f"[ForkedRunLauncher] Forked the run worker, pid {worker.pid}." in messages
+            assert f"Started process for run (pid: {worker.pid})." in messages

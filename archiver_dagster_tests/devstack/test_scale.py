@@ -11,7 +11,7 @@ from devstack.scale.processes import MemoryPeaks
 from devstack.scale.report import format_table, speedups, target_lines
 from devstack.scale.session import SessionResult
 from devstack.scale.stats import finished_in_window, per_minute, percentile, tick_figures
-from devstack.scale.variants import BASELINE, TUNED, instance_config
+from devstack.scale.variants import BASELINE, FORKED, TUNED, instance_config
 
 
 def test_percentile_is_nearest_rank():
@@ -76,6 +76,18 @@ def test_the_tuned_variant_is_the_production_instance_s_queue_and_sensors():
     assert tuned["sensors"] == deployed["sensors"]
 
 
+def test_only_the_forked_variant_forks_its_run_workers():
+    base = {"run_launcher": {"module": "somewhere", "class": "Else"}}
+
+    assert "run_launcher" not in instance_config(base, TUNED, None)
+    forked = instance_config(base, FORKED, None)["run_launcher"]
+    assert (forked["module"], forked["class"]) == (
+        "archiver_dagster.launcher.forked",
+        "ForkedRunLauncher",
+    )
+    assert FORKED.coordinator == TUNED.coordinator
+
+
 def _result(variant: str, rate: float, queued_s: float | None) -> SessionResult:
     return SessionResult(
         backend="sqlite",
@@ -95,16 +107,21 @@ def _result(variant: str, rate: float, queued_s: float | None) -> SessionResult:
 
 
 def test_report_puts_sessions_side_by_side_and_judges_the_targets():
-    results = [_result("baseline", 20.0, None), _result("tuned", 45.0, 100.0)]
+    results = [
+        _result("baseline", 20.0, None),
+        _result("tuned", 45.0, 100.0),
+        _result("forked", 30.0, 100.0),
+    ]
 
     table = format_table(results)
     targets = target_lines(results)
 
-    assert table[0] == "| figure | sqlite, baseline | sqlite, tuned |"
+    assert table[0] == "| figure | sqlite, baseline | sqlite, tuned | sqlite, forked |"
     assert any("not yet: 150 of 200" in line and "100.0 s" in line for line in table)
     assert any("200 / 300 MiB" in line for line in table)
-    assert speedups(results) == {"sqlite": 2.25}
+    assert speedups(results) == {("sqlite", "tuned"): 2.25, ("sqlite", "forked"): 1.5}
     assert "ticks <= 10 s MISSED (worst 11.0 s)" in targets[0]
     assert "all queued <= 300 s MISSED" in targets[0]
     assert "all queued <= 300 s met" in targets[1]
-    assert targets[-1].endswith("(target >= 2: met)")
+    assert targets[-2].endswith("tuned / baseline = 2.25 (target >= 2: met)")
+    assert targets[-1].endswith("forked / baseline = 1.50 (target >= 2: MISSED)")

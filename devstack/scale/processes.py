@@ -4,10 +4,12 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devstack.bench.procfs import cpu_seconds, descendants
+from devstack.bench.procfs import cpu_seconds, descendants, parent_of
 
-# Run workers are the code server's `spawn` children (and their resource tracker).
+# Run workers are the code server's `spawn` children (and their resource tracker), or, with
+# `ForkedRunLauncher`, the children of the daemon's zygote.
 RUN_WORKER_MARK = "multiprocessing"
+ZYGOTE_MARK = "archiver_dagster.launcher.zygote"
 
 
 def rss_bytes(pid: int) -> int:
@@ -54,8 +56,14 @@ class ServiceSampler:
 
     def sample(self) -> None:
         """Takes one sample and updates the peaks."""
-        daemon = sum(rss_bytes(pid) for pid in [self.daemon_pid, *descendants(self.daemon_pid)])
-        server, workers = rss_bytes(self.code_server_pid), []
+        daemon, workers = rss_bytes(self.daemon_pid), []
+        zygote = zygote_of(self.daemon_pid)
+        for pid in descendants(self.daemon_pid):
+            if zygote is not None and parent_of(pid) == zygote:
+                workers.append(rss_bytes(pid))
+            else:
+                daemon += rss_bytes(pid)  # the zygote counts as the daemon's
+        server = rss_bytes(self.code_server_pid)
         for pid in descendants(self.code_server_pid):
             if RUN_WORKER_MARK in command_line(pid):
                 workers.append(rss_bytes(pid))
@@ -83,6 +91,14 @@ class ServiceSampler:
         """Stops sampling."""
         self._stop.set()
         self._thread.join()
+
+
+def zygote_of(daemon_pid: int) -> int | None:
+    """The daemon's `ForkedRunLauncher` zygote, if it has one (its forks share its cmdline)."""
+    for pid in descendants(daemon_pid):
+        if parent_of(pid) == daemon_pid and ZYGOTE_MARK in command_line(pid):
+            return pid
+    return None
 
 
 def tree_cpu_seconds(pid: int) -> float:

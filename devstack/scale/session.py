@@ -19,7 +19,7 @@ from devstack.repository import python_path_env
 from devstack.scale.instance_figures import run_times, runs_of_job, sensor_ticks
 from devstack.scale.machine import busy_seconds
 from devstack.scale.plan import ScaleShape, filler_partitions, plan_jobs
-from devstack.scale.processes import MemoryPeaks, ServiceSampler, tree_cpu_seconds
+from devstack.scale.processes import MemoryPeaks, ServiceSampler, tree_cpu_seconds, zygote_of
 from devstack.scale.seeding import seed_tiny_datasets
 from devstack.scale.stats import TickFigures, finished_in_window, per_minute
 from devstack.scale.variants import Variant, write_instance_yaml
@@ -203,9 +203,12 @@ class ScaleSession:
 
     @staticmethod
     def _cpu(daemon_pid: int, code_server_pid: int) -> dict[str, float]:
+        # Forked run workers are the daemon's zygote's children: they count as runs.
+        zygote = zygote_of(daemon_pid)
+        forked_runs = tree_cpu_seconds(zygote) if zygote is not None else 0.0
         return {
-            "daemon": tree_cpu_seconds(daemon_pid),
-            "code_server_and_runs": tree_cpu_seconds(code_server_pid),
+            "daemon": tree_cpu_seconds(daemon_pid) - forked_runs,
+            "code_server_and_runs": tree_cpu_seconds(code_server_pid) + forked_runs,
             "bench_and_scicat": cpu_seconds("self"),
             "machine": busy_seconds(),
         }

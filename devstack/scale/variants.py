@@ -1,7 +1,7 @@
-"""The instance configurations compared: the run queue as main had it, and tuned for throughput.
+"""The instance configurations compared: Dagster's defaults, the production queue, forked runs.
 
-Both state the run coordinator explicitly, so the comparison does not depend on what the
-repository's dagster.yaml says at the moment.
+Each states the run coordinator and the run launcher explicitly, so the comparison does not
+depend on what the repository's dagster.yaml says at the moment.
 """
 
 from dataclasses import dataclass
@@ -16,13 +16,24 @@ RUN_COORDINATOR_CLASS = {
 }
 
 
+FORKED_RUN_LAUNCHER = {
+    "module": "archiver_dagster.launcher.forked",
+    "class": "ForkedRunLauncher",
+}
+
+
 @dataclass(frozen=True)
 class Variant:
-    """A name, run coordinator settings and `sensors:` settings over the repository's yaml."""
+    """A name, run coordinator, `sensors:` and run launcher settings over the repository's yaml.
+
+    `run_launcher` None is Dagster's default launcher (a new interpreter per run, started by
+    the code server).
+    """
 
     name: str
     coordinator: dict[str, Any]
     sensors: dict[str, Any]
+    run_launcher: dict[str, Any] | None = None
 
 
 # Dagster's defaults, which main ran with: one launch at a time, every 5 s; runs created one
@@ -44,7 +55,15 @@ TUNED = Variant(
     },
     sensors={"use_threads": True, "num_workers": 4},
 )
-VARIANTS = {variant.name: variant for variant in (BASELINE, TUNED)}
+# The production queue with every run worker forked from a process that has the code imported
+# (`ForkedRunLauncher`, docs/architecture.md decision 64).
+FORKED = Variant(
+    name="forked",
+    coordinator=TUNED.coordinator,
+    sensors=TUNED.sensors,
+    run_launcher=FORKED_RUN_LAUNCHER,
+)
+VARIANTS = {variant.name: variant for variant in (BASELINE, TUNED, FORKED)}
 
 
 def instance_config(
@@ -54,6 +73,9 @@ def instance_config(
     config = dict(base)
     config["run_coordinator"] = {**RUN_COORDINATOR_CLASS, "config": dict(variant.coordinator)}
     config["sensors"] = dict(variant.sensors)
+    config.pop("run_launcher", None)
+    if variant.run_launcher is not None:
+        config["run_launcher"] = dict(variant.run_launcher)
     if postgres_url is not None:
         config["storage"] = {"postgres": {"postgres_url": postgres_url}}
     return config
