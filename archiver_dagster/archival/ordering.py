@@ -5,7 +5,9 @@ reservation and LTS copy outrank packing the next tar, so a tar leaves scratch a
 LTS can take it; read-backs rank last, so they never hold back a copy or the next pack (and the
 in-process executor, one step at a time, sleeps out the settle wait once, after the copies).
 Pools also serve waiting claims by priority, but each of `lts_free_space` and `lts_write` is
-claimed by one op only, so their order across runs is unchanged.
+claimed by one op only, so their order across runs is unchanged. Without scratch (decision 72)
+the pack is the LTS write (`pack_onto_lts`, COPY) and its reservation (RESERVE) comes first, so
+a datablock's space is taken just before it is packed, not all datablocks' at the start.
 """
 
 PRIORITY_TAG = "dagster/priority"

@@ -293,3 +293,20 @@ def test_a_transient_s3_fault_while_packing_retries_the_pack_from_its_start(
         block["archiveId"].rsplit("/", 1)[1]
     ]
     assert landing_zone_keys(stack, pid) == []
+
+
+def test_an_archived_dataset_is_reverified_without_packing_or_writing(
+    stack: LocalStack, instance, seed_dataset, unique_pid, no_scratch
+):
+    pid = unique_pid()
+    seed_dataset(pid)
+    assert archive(instance, pid, on_scratch=False).success
+    copies = files_below(lts_folder(stack, pid))
+
+    result = archive(instance, pid, on_scratch=False)
+
+    assert result.success
+    assert files_below(lts_folder(stack, pid)) == copies  # nothing reserved, packed or written
+    [materialization] = archival_materializations(result, "datablocks")
+    assert materialization.metadata["already_archived"].value is True
+    assert archive_status(stack, pid) == "datasetOnArchiveDisk"
