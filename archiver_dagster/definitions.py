@@ -111,12 +111,14 @@ def build_resources() -> dict[str, object]:
     }
 
 
-def build_definitions(executor_name: str, on_scratch: bool = True) -> Definitions:
+def build_definitions(executor_name: str, on_scratch: bool | None = None) -> Definitions:
     """The code location's definitions with the named executor (`EXECUTORS`).
 
     `on_scratch`: tars are packed on scratch and copied to the LTS, else packed straight onto
-    the LTS (decision 72).
+    the LTS (decision 72); by default as ARCHIVER_SCRATCH_FOLDER says now.
     """
+    if on_scratch is None:
+        on_scratch = packs_on_scratch()
     return Definitions(
         assets=[*archival_assets_for(on_scratch), *retrieval_assets],
         asset_checks=fixity_checks,
@@ -135,7 +137,7 @@ def build_definitions(executor_name: str, on_scratch: bool = True) -> Definition
 
 # The archival chain is chosen with ARCHIVER_SCRATCH_FOLDER when the code location loads, as the
 # executor is: every op then keeps one static pool (decision 72).
-defs = build_definitions(definition_time_setting("ARCHIVER_EXECUTOR"), packs_on_scratch())
+defs = build_definitions(definition_time_setting("ARCHIVER_EXECUTOR"))
 
 
 def archive_dataset_job_def() -> JobDefinition:
@@ -149,4 +151,4 @@ def multiprocess_archive_job_def() -> JobDefinition:
     Built on demand: a second `Definitions` at module level would make the module ambiguous
     for `dagster code-server -m`.
     """
-    return build_definitions("multiprocess", packs_on_scratch()).resolve_job_def(ARCHIVE_JOB_NAME)
+    return build_definitions("multiprocess").resolve_job_def(ARCHIVE_JOB_NAME)
