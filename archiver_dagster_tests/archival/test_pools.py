@@ -1,14 +1,18 @@
 """Pools are enforced across the per-datablock ops of real runs, on sqlite and PostgreSQL.
 
-Either executor, on either storage (PostgreSQL is the production one).
+Either executor, on either storage (PostgreSQL is the production one), packing on scratch or
+straight onto the LTS (decision 72).
 """
 
 import itertools
 import threading
 import time
+from collections.abc import Iterator
+from multiprocessing import forkserver
 
 import pytest
 from dagster import DagsterEventType, DagsterInstance, JobDefinition, execute_job, reconstructable
+from dagster._core.definitions.reconstruct import ReconstructableJob
 
 from archiver_dagster.archival.dagster_job import ARCHIVE_JOB_NAME
 from archiver_dagster.definitions import build_definitions, multiprocess_archive_job_def
@@ -51,14 +55,43 @@ def in_process_archive_job_def() -> JobDefinition:
 
 
 JOBS = {"multiprocess": multiprocess_archive_job_def, "in_process": in_process_archive_job_def}
+# The op that writes to the LTS: the copy, or without scratch the pack (decision 72).
+WRITERS = {"scratch": "copy_to_lts", "no-scratch": "pack_onto_lts"}
+
+
+@pytest.fixture
+def fresh_job_definitions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The archive job built again from the test's environment, in this process and its steps.
+
+    The archival chain is decided when the definitions load (decision 72). A code location's
+    environment never changes, a test process's does: Dagster keeps the last job a
+    `reconstructable` built, and the multiprocess executor forks steps from the process's one
+    forkserver, which preloaded the definitions of the environment it started with. So the
+    cache is emptied and the steps get a forkserver of their own.
+    """
+    server = forkserver.ForkServer()
+    for name in ("ensure_running", "get_inherited_fds", "connect_to_new_process"):
+        monkeypatch.setattr(forkserver, name, getattr(server, name))
+    monkeypatch.setattr(forkserver, "set_forkserver_preload", server.set_forkserver_preload)
+    caches = (ReconstructableJob.get_definition, ReconstructableJob.get_repository_definition)
+    for cache in caches:
+        cache.cache_clear()
+    yield
+    for cache in caches:
+        cache.cache_clear()
+    server._stop()
 
 
 @pytest.mark.parametrize("instance", STORAGES, indirect=True)
 @pytest.mark.parametrize("executor", JOBS)
+@pytest.mark.parametrize("mode", WRITERS)
 def test_lts_write_limit_one_blocks_copies_and_they_never_overlap(
-    stack, instance, seed_dataset, unique_pid, monkeypatch, executor
+    stack, instance, seed_dataset, unique_pid, monkeypatch, executor, mode, request
 ):
     monkeypatch.setenv("ARCHIVER_TARGET_SIZE_GB", "0.00001")  # 10 kB: 3 datablocks
+    if mode == "no-scratch":
+        monkeypatch.setenv("ARCHIVER_SCRATCH_FOLDER", "")  # read as the job's definitions load
+        request.getfixturevalue("fresh_job_definitions")
     apply_pool_limits(instance, {"lts_write": 1, "lts_read": 2, "lts_free_space": 3})
     pid = unique_pid()
     seed_dataset(pid, sample_files(3, 8000))
@@ -82,12 +115,12 @@ def test_lts_write_limit_one_blocks_copies_and_they_never_overlap(
     run_id = wait_until(lambda: next(iter(instance.get_run_ids()), None))
     wait_until(lambda: blocked_steps(instance, run_id, "lts_write"))
     time.sleep(1.0)
-    assert step_intervals(instance, run_id, "copy_to_lts") == []  # nobody wrote meanwhile
+    assert step_intervals(instance, run_id, WRITERS[mode]) == []  # nobody wrote meanwhile
 
     storage.free_concurrency_slot_for_step("other-run", "other-step")
     runner.join(timeout=120)
 
     assert outcome["success"]
-    copies = step_intervals(instance, run_id, "copy_to_lts")
+    copies = step_intervals(instance, run_id, WRITERS[mode])
     assert len(copies) == 3
     assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(copies)), copies
