@@ -126,7 +126,8 @@ class ForkedRunLauncher(RunLauncher, ConfigurableClass):
         if worker.is_running():
             return CheckRunHealthResult(WorkerStatus.RUNNING)
         return CheckRunHealthResult(
-            WorkerStatus.FAILED, msg=f"The run worker, pid {worker.pid}, has exited."
+            WorkerStatus.FAILED,
+            msg=f"The run worker, pid {worker.pid}, has ended without finishing the run.",
         )
 
     def dispose(self) -> None:

@@ -34,14 +34,27 @@ def run_worker(execute_run_args: str) -> int:
 
 
 def _reap_workers(signum: int, frame: object) -> None:
-    """Waits for every exited worker (their CPU time then counts as the zygote's children's)."""
+    """Waits for every exited worker and logs how a worker that failed ended.
+
+    Waiting also counts the workers' CPU time as the zygote's children's.
+    """
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        code = os.waitstatus_to_exitcode(status)
+        if code < 0:
+            _log(f"run worker {pid} was terminated by {signal.Signals(-code).name}")
+        elif code:
+            _log(f"run worker {pid} exited with code {code}")
+
+
+def _log(message: str) -> None:
+    """Writes one line to stderr (the daemon's log) directly: safe within a signal handler."""
+    os.write(2, f"archiver_dagster.launcher.zygote: {message}\n".encode())
 
 
 def _fork_worker(execute_run_args: str, protocol: tuple[TextIO, TextIO]) -> int:

@@ -2,8 +2,10 @@
 
 With the daemon, the code server and run monitoring as configured in the repository's
 dagster.yaml (intervals shortened), a SIGKILLed worker ends as a failed run, its pool slot is
-freed, its SciCat job gets a final status, and the next job archives. The LTS is a small tmpfs
-that a filler file keeps full, so the run waits in `wait_for_lts_space`, holding the slot.
+freed, its SciCat job gets a final status, and the next job archives. A terminated run ends
+canceled the same way. The LTS is a small tmpfs that a filler file keeps full, so the run waits
+in `wait_for_lts_space`, holding the slot. Both with Dagster's default run launcher (the code
+server notices its worker died) and with `ForkedRunLauncher` (run monitoring asks it).
 """
 
 import os
@@ -16,8 +18,9 @@ import pytest
 import yaml
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
+from archiver_dagster.launcher.forked import ForkedRunLauncher
 from archiver_dagster_tests.automation.conftest import SciCatUser
-from archiver_dagster_tests.automation.daemon_home import daemon_home
+from archiver_dagster_tests.automation.daemon_home import daemon_home, forked_launcher_yaml
 from archiver_dagster_tests.conftest import TMPFS_BYTES
 from archiver_dagster_tests.helpers import archive_status, wait_until
 from devstack.demo import REPO_DAGSTER_YAML, open_instance
@@ -27,10 +30,20 @@ from devstack.stack import LocalStack
 TIMEOUT_S = 180.0
 
 
-@pytest.fixture
-def services(stack: LocalStack, tmpfs: Path, memory_dir: Path) -> Iterator[DagsterServices]:
+# How the run's failure reads in SciCat when its worker was SIGKILLed, per run launcher.
+KILLED_WORKER_REASON = {
+    "default": "was terminated by signal 9 (SIGKILL)",
+    "forked": "has ended without finishing the run",
+}
+
+
+@pytest.fixture(params=sorted(KILLED_WORKER_REASON))
+def services(
+    request, stack: LocalStack, tmpfs: Path, memory_dir: Path
+) -> Iterator[DagsterServices]:
     home = daemon_home(
-        memory_dir / "dead_run_worker",
+        memory_dir / f"dead_run_worker_{request.param}",
+        forked_launcher_yaml() if request.param == "forked" else None,
         run_monitoring={"poll_interval_seconds": 1, "free_slots_after_run_end_seconds": 1},
     )
     env = {
@@ -66,14 +79,20 @@ def final_status(user: SciCatUser, job_id: str) -> tuple[str, str | None]:
     return wait_until(finished, TIMEOUT_S, what=f"SciCat job {job_id} to finish")
 
 
+def fill(tmpfs: Path) -> Path:
+    """A file that leaves 2 MiB of the tmpfs: below the 10 % margin, nothing fits."""
+    filler = tmpfs / "filler"
+    with filler.open("wb") as out:
+        os.posix_fallocate(out.fileno(), 0, TMPFS_BYTES - 2 * 1024 * 1024)
+    return filler
+
+
 def test_killed_run_worker_fails_its_run_frees_its_slot_and_the_next_job_archives(
     services, stack, tmpfs, seed_dataset, unique_pid
 ):
     repository = yaml.safe_load(REPO_DAGSTER_YAML.read_text())["run_monitoring"]
     assert repository["enabled"] and repository["free_slots_after_run_end_seconds"] > 0
-    filler = tmpfs / "filler"
-    with filler.open("wb") as out:  # leaves 2 MiB: below the 10 % margin, nothing fits
-        os.posix_fallocate(out.fileno(), 0, TMPFS_BYTES - 2 * 1024 * 1024)
+    filler = fill(tmpfs)
     user = SciCatUser(stack.scicat)
     stuck = unique_pid()
     seed_dataset(stuck)
@@ -89,7 +108,8 @@ def test_killed_run_worker_fails_its_run_frees_its_slot_and_the_next_job_archive
         assert run is not None and run.status == DagsterRunStatus.FAILURE
         assert archive_status(stack, stuck) == "scheduleArchiveJobFailed"
         reason = stack.scicat.dataset(stuck)["datasetlifecycle"]["archiveReturnMessage"]
-        assert "was terminated by signal 9 (SIGKILL)" in reason["message"], reason
+        launcher = "forked" if isinstance(instance.run_launcher, ForkedRunLauncher) else "default"
+        assert KILLED_WORKER_REASON[launcher] in reason["message"], reason
         wait_until(lambda: slot_holder(instance) is None, 60.0, what="the slot to be freed")
 
         filler.unlink()
@@ -100,3 +120,29 @@ def test_killed_run_worker_fails_its_run_frees_its_slot_and_the_next_job_archive
         archived = instance.get_runs(filters=RunsFilter(tags={"dagster/partition": fine}))
         assert [r.status for r in archived] == [DagsterRunStatus.SUCCESS]
     assert archive_status(stack, fine) == "datasetOnArchiveDisk"
+
+
+def test_terminated_run_ends_canceled_and_frees_its_slot(
+    services, stack, tmpfs, seed_dataset, unique_pid
+):
+    filler = fill(tmpfs)
+    user = SciCatUser(stack.scicat)
+    stuck = unique_pid()
+    seed_dataset(stuck)
+    stuck_job = user.job(3, [stuck])
+
+    with open_instance(services.home) as instance:
+        run_id = wait_until(lambda: slot_holder(instance), TIMEOUT_S, what="a run in the wait")
+        wait_until(lambda: run_worker_pid(instance, run_id), 30.0, what="its worker")
+
+        assert instance.run_launcher.terminate(run_id)
+
+        status, message = final_status(user, stuck_job)
+        assert status == "finishedUnsuccessful", message
+        run = instance.get_run_by_id(run_id)
+        assert run is not None and run.status == DagsterRunStatus.CANCELED
+        reason = stack.scicat.dataset(stuck)["datasetlifecycle"]["archiveReturnMessage"]
+        assert "run canceled by an operator" in reason["message"], reason
+        wait_until(lambda: slot_holder(instance) is None, 60.0, what="the slot to be freed")
+        assert not instance.run_launcher.terminate(run_id)  # it has ended
+    filler.unlink()

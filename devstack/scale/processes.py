@@ -56,13 +56,21 @@ class ServiceSampler:
 
     def sample(self) -> None:
         """Takes one sample and updates the peaks."""
-        daemon, workers = rss_bytes(self.daemon_pid), []
+        # A forked run worker is a child of the daemon's zygote, with its own children (the
+        # compute logs' `tail`); the zygote itself counts as the daemon's.
         zygote = zygote_of(self.daemon_pid)
-        for pid in descendants(self.daemon_pid):
-            if zygote is not None and parent_of(pid) == zygote:
-                workers.append(rss_bytes(pid))
-            else:
-                daemon += rss_bytes(pid)  # the zygote counts as the daemon's
+        forked = [
+            [pid, *descendants(pid)]
+            for pid in (descendants(zygote) if zygote is not None else [])
+            if parent_of(pid) == zygote
+        ]
+        workers = [sum(rss_bytes(pid) for pid in tree) for tree in forked]
+        in_workers = {pid for tree in forked for pid in tree}
+        daemon = sum(
+            rss_bytes(pid)
+            for pid in [self.daemon_pid, *descendants(self.daemon_pid)]
+            if pid not in in_workers
+        )
         server = rss_bytes(self.code_server_pid)
         for pid in descendants(self.code_server_pid):
             if RUN_WORKER_MARK in command_line(pid):
