@@ -15,6 +15,7 @@ from dagster_aws.s3 import S3Resource
 
 from archiver_dagster.archival.assets import archival_assets_for
 from archiver_dagster.archival.dagster_job import ARCHIVE_JOB_NAME, archive_dataset_job
+from archiver_dagster.archival.ordering import PACK, PRIORITY_TAG
 from archiver_dagster.archival.resources import PackingResource
 from archiver_dagster.automation.cleanup_sensor import dataset_cleanup_sensor
 from archiver_dagster.automation.intake_sensor import scicat_jobs_sensor
@@ -48,7 +49,13 @@ PRELOAD_MODULES = ["dagster", "archiver_dagster.preload"]
 EXECUTORS: dict[str, ExecutorDefinition] = {
     "in_process": in_process_executor,
     "multiprocess": multiprocess_executor.configured(
-        {"max_concurrent": 4, "start_method": {"forkserver": {"preload_modules": PRELOAD_MODULES}}},
+        {
+            "max_concurrent": 4,
+            "start_method": {"forkserver": {"preload_modules": PRELOAD_MODULES}},
+            # One pack at a time: pack i+1 runs beside copy i and read-back i-1 instead of
+            # beside another pack competing for the same cores (decision 73).
+            "tag_concurrency_limits": [{"key": PRIORITY_TAG, "value": str(PACK), "limit": 1}],
+        },
         name="multiprocess_preloaded",
     ),
 }

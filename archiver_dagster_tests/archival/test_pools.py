@@ -124,3 +124,7 @@ def test_lts_write_limit_one_blocks_copies_and_they_never_overlap(
     copies = step_intervals(instance, run_id, WRITERS[mode])
     assert len(copies) == 3
     assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(copies)), copies
+    if mode == "scratch":  # one pack at a time, whatever the executor (decision 73)
+        packs = step_intervals(instance, run_id, "pack_datablock")
+        assert len(packs) == 3
+        assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(packs)), packs
