@@ -11,7 +11,7 @@ from devstack.scale.processes import MemoryPeaks
 from devstack.scale.report import format_table, speedups, target_lines
 from devstack.scale.session import SessionResult
 from devstack.scale.stats import finished_in_window, per_minute, percentile, tick_figures
-from devstack.scale.variants import BASELINE, FORKED, TUNED, instance_config
+from devstack.scale.variants import BASELINE, FORKED, TUNED, TUNED_FORKED, instance_config
 
 
 def test_percentile_is_nearest_rank():
@@ -85,7 +85,9 @@ def test_only_the_forked_variant_forks_its_run_workers():
         "archiver_dagster.launcher.forked",
         "ForkedRunLauncher",
     )
-    assert FORKED.coordinator == TUNED.coordinator
+    assert (FORKED.coordinator, FORKED.sensors) == (BASELINE.coordinator, BASELINE.sensors)
+    assert instance_config(base, TUNED_FORKED, None)["run_launcher"] == forked
+    assert TUNED_FORKED.coordinator == TUNED.coordinator
 
 
 def _result(variant: str, rate: float, queued_s: float | None) -> SessionResult:
