@@ -1,13 +1,25 @@
-"""The scale benchmark's pure parts: plans, figures, the instance settings and the report."""
+"""The scale benchmark's parts: plans, figures, instance settings, report, memory sampler."""
 
 import math
+import os
+import signal
+import subprocess
+import sys
 
 import yaml
 
 from archiver_dagster.partitions import validate_pid
+from archiver_dagster_tests.helpers import wait_until
+from devstack.bench.procfs import descendants
 from devstack.repository import REPOSITORY
 from devstack.scale.plan import FULL, SHORT, filler_partitions, plan_jobs
-from devstack.scale.processes import MemoryPeaks
+from devstack.scale.processes import (
+    ZYGOTE_MARK,
+    MemoryPeaks,
+    ServiceSampler,
+    rss_bytes,
+    zygote_of,
+)
 from devstack.scale.report import format_table, speedups, target_lines
 from devstack.scale.session import SessionResult
 from devstack.scale.stats import finished_in_window, per_minute, percentile, tick_figures
@@ -127,3 +139,39 @@ def test_report_puts_sessions_side_by_side_and_judges_the_targets():
     assert "all queued <= 300 s met" in targets[1]
     assert targets[-2].endswith("tuned / baseline = 2.25 (target >= 2: met)")
     assert targets[-1].endswith("forked / baseline = 1.50 (target >= 2: MISSED)")
+
+
+ZYGOTE_SCRIPT = """
+import os, time
+for _ in range(2):
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)
+time.sleep(60)
+"""
+
+
+def test_the_sampler_counts_the_zygote_s_forks_as_run_workers():
+    # This process plays the daemon: its child named like the zygote forks two "workers".
+    zygote = subprocess.Popen([sys.executable, "-c", ZYGOTE_SCRIPT, ZYGOTE_MARK])
+    try:
+        wait_until(lambda: len(descendants(zygote.pid)) == 2, 10.0, what="the two forks")
+        workers = descendants(zygote.pid)
+        sampler = ServiceSampler(os.getpid(), code_server_pid=-1)  # no code server
+
+        sampler.sample()
+
+        assert zygote_of(os.getpid()) == zygote.pid
+        assert sampler.peaks.run_worker == max(rss_bytes(pid) for pid in workers) > 0
+        assert sampler.peaks.last["run_workers"] == sum(rss_bytes(pid) for pid in workers)
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        # This zygote never reaps them: they stay zombies, which hold no memory.
+        wait_until(lambda: not any(map(rss_bytes, workers)), 10.0, what="the forks to end")
+        sampler.sample()
+        assert sampler.peaks.last["run_workers"] == 0
+    finally:
+        for pid in descendants(zygote.pid):
+            os.kill(pid, signal.SIGKILL)
+        zygote.kill()
+        zygote.wait()

@@ -38,12 +38,19 @@ def parent_of(pid: int) -> int | None:
     return int(stat.rsplit(")", 1)[1].split()[1])
 
 
-def descendants(root: int) -> list[int]:
-    """Live descendants of `root` (not `root` itself)."""
+def children_by_parent() -> dict[int, list[int]]:
+    """Every live process's children, by parent pid, from one scan of /proc."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and (ppid := parent_of(int(entry.name))) is not None:
             children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def descendants(root: int, children: dict[int, list[int]] | None = None) -> list[int]:
+    """Live descendants of `root` (not `root` itself), in `children` (default: /proc now)."""
+    if children is None:
+        children = children_by_parent()
     found: list[int] = []
     stack = [root]
     while stack:

@@ -4,7 +4,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devstack.bench.procfs import cpu_seconds, descendants, parent_of
+from devstack.bench.procfs import children_by_parent, cpu_seconds, descendants
 
 # Run workers are the code server's `spawn` children (and their resource tracker), or, with
 # `ForkedRunLauncher`, the children of the daemon's zygote.
@@ -56,23 +56,23 @@ class ServiceSampler:
 
     def sample(self) -> None:
         """Takes one sample and updates the peaks."""
+        children = children_by_parent()  # one scan of /proc for the whole sample
         # A forked run worker is a child of the daemon's zygote, with its own children (the
         # compute logs' `tail`); the zygote itself counts as the daemon's.
-        zygote = zygote_of(self.daemon_pid)
+        zygote = zygote_of(self.daemon_pid, children)
         forked = [
-            [pid, *descendants(pid)]
-            for pid in (descendants(zygote) if zygote is not None else [])
-            if parent_of(pid) == zygote
+            [pid, *descendants(pid, children)]
+            for pid in (children.get(zygote, []) if zygote is not None else [])
         ]
         workers = [sum(rss_bytes(pid) for pid in tree) for tree in forked]
         in_workers = {pid for tree in forked for pid in tree}
         daemon = sum(
             rss_bytes(pid)
-            for pid in [self.daemon_pid, *descendants(self.daemon_pid)]
+            for pid in [self.daemon_pid, *descendants(self.daemon_pid, children)]
             if pid not in in_workers
         )
         server = rss_bytes(self.code_server_pid)
-        for pid in descendants(self.code_server_pid):
+        for pid in descendants(self.code_server_pid, children):
             if RUN_WORKER_MARK in command_line(pid):
                 workers.append(rss_bytes(pid))
             else:
@@ -101,10 +101,15 @@ class ServiceSampler:
         self._thread.join()
 
 
-def zygote_of(daemon_pid: int) -> int | None:
-    """The daemon's `ForkedRunLauncher` zygote, if it has one (its forks share its cmdline)."""
-    for pid in descendants(daemon_pid):
-        if parent_of(pid) == daemon_pid and ZYGOTE_MARK in command_line(pid):
+def zygote_of(daemon_pid: int, children: dict[int, list[int]] | None = None) -> int | None:
+    """The daemon's `ForkedRunLauncher` zygote, if it has one: the daemon's child so named.
+
+    Only the direct child counts: the zygote's forks share its command line.
+    """
+    if children is None:
+        children = children_by_parent()
+    for pid in children.get(daemon_pid, []):
+        if ZYGOTE_MARK in command_line(pid):
             return pid
     return None
 
