@@ -4,6 +4,8 @@ origdatablocks -> datablocks -> lts_datablocks -> verified_datablocks; the last 
 materialized together by one graph that runs each datablock's steps as a pipeline.
 """
 
+from typing import Any
+
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -99,6 +101,23 @@ def origdatablocks(
     )
 
 
+def _read_back_and_record(origdatablocks: Any, packed: Any, copies: Any) -> dict[str, Any]:
+    """What both chains end with: each copy settled and read back, then the three outputs.
+
+    Defined before the graphs, which `@graph` composes as it decorates them. The arguments are
+    the graph's input and the mapped outputs of its packs and LTS copies (Dagster's composition
+    handles, hence `Any`).
+    """
+    verified = copies.map(lambda copy: verify_lts_copy(settle_lts_copy(copy)))
+    registered = register_datablocks(origdatablocks, packed.collect())
+    stored = collect_lts_copies(copies.collect())
+    return {
+        "datablocks": registered,
+        "lts_datablocks": stored,
+        "verified_datablocks": finalize_archival(registered, stored, verified.collect()),
+    }
+
+
 @graph(
     out={
         "datablocks": GraphOut(),
@@ -116,14 +135,7 @@ def archived_datablocks(origdatablocks: OrigDatablocksManifest):
     """
     packed = plan_datablock_packing(origdatablocks).map(pack_datablock)
     copies = packed.map(lambda block: copy_to_lts(wait_for_lts_space(block)))
-    verified = copies.map(lambda copy: verify_lts_copy(settle_lts_copy(copy)))
-    registered = register_datablocks(origdatablocks, packed.collect())
-    stored = collect_lts_copies(copies.collect())
-    return {
-        "datablocks": registered,
-        "lts_datablocks": stored,
-        "verified_datablocks": finalize_archival(registered, stored, verified.collect()),
-    }
+    return _read_back_and_record(origdatablocks, packed, copies)
 
 
 @graph(
@@ -142,14 +154,7 @@ def archived_datablocks_without_scratch(origdatablocks: OrigDatablocksManifest):
     """
     planned = plan_datablock_packing(origdatablocks)
     packed, copies = planned.map(lambda plan: pack_onto_lts(reserve_lts_space(plan)))
-    verified = copies.map(lambda copy: verify_lts_copy(settle_lts_copy(copy)))
-    registered = register_datablocks(origdatablocks, packed.collect())
-    stored = collect_lts_copies(copies.collect())
-    return {
-        "datablocks": registered,
-        "lts_datablocks": stored,
-        "verified_datablocks": finalize_archival(registered, stored, verified.collect()),
-    }
+    return _read_back_and_record(origdatablocks, packed, copies)
 
 
 def _kinds(*kinds: str) -> dict[str, str]:
