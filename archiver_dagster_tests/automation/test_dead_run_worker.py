@@ -12,6 +12,7 @@ import os
 import re
 import signal
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -79,12 +80,32 @@ def final_status(user: SciCatUser, job_id: str) -> tuple[str, str | None]:
     return wait_until(finished, TIMEOUT_S, what=f"SciCat job {job_id} to finish")
 
 
-def fill(tmpfs: Path) -> Path:
-    """A file that leaves 2 MiB of the tmpfs: below the 10 % margin, nothing fits."""
+@dataclass
+class StuckJob:
+    """A SciCat job whose one run waits for LTS space, which a filler file keeps taken."""
+
+    user: SciCatUser
+    pid: str
+    job_id: str
+    filler: Path
+
+
+def stuck_job(stack: LocalStack, tmpfs: Path, seed_dataset, unique_pid) -> StuckJob:
+    """Fills the tmpfs LTS (2 MiB left: below the 10 % margin, nothing fits), then submits."""
     filler = tmpfs / "filler"
     with filler.open("wb") as out:
         os.posix_fallocate(out.fileno(), 0, TMPFS_BYTES - 2 * 1024 * 1024)
-    return filler
+    user = SciCatUser(stack.scicat)
+    pid = unique_pid()
+    seed_dataset(pid)
+    return StuckJob(user=user, pid=pid, job_id=user.job(3, [pid]), filler=filler)
+
+
+def waiting_run(instance: DagsterInstance) -> tuple[str, int]:
+    """The run that holds the `lts_free_space` slot, waiting, and its worker's pid."""
+    run_id = wait_until(lambda: slot_holder(instance), TIMEOUT_S, what="a run in the wait")
+    pid = wait_until(lambda: run_worker_pid(instance, run_id), 30.0, what="its worker")
+    return run_id, pid
 
 
 def test_killed_run_worker_fails_its_run_frees_its_slot_and_the_next_job_archives(
@@ -92,27 +113,23 @@ def test_killed_run_worker_fails_its_run_frees_its_slot_and_the_next_job_archive
 ):
     repository = yaml.safe_load(REPO_DAGSTER_YAML.read_text())["run_monitoring"]
     assert repository["enabled"] and repository["free_slots_after_run_end_seconds"] > 0
-    filler = fill(tmpfs)
-    user = SciCatUser(stack.scicat)
-    stuck = unique_pid()
-    seed_dataset(stuck)
-    stuck_job = user.job(3, [stuck])
+    stuck = stuck_job(stack, tmpfs, seed_dataset, unique_pid)
+    user = stuck.user
 
     with open_instance(services.home) as instance:
-        run_id = wait_until(lambda: slot_holder(instance), TIMEOUT_S, what="a run in the wait")
-        pid = wait_until(lambda: run_worker_pid(instance, run_id), 30.0, what="its worker")
+        run_id, pid = waiting_run(instance)
         os.kill(pid, signal.SIGKILL)
 
-        assert final_status(user, stuck_job)[0] == "finishedUnsuccessful"
+        assert final_status(user, stuck.job_id)[0] == "finishedUnsuccessful"
         run = instance.get_run_by_id(run_id)
         assert run is not None and run.status == DagsterRunStatus.FAILURE
-        assert archive_status(stack, stuck) == "scheduleArchiveJobFailed"
-        reason = stack.scicat.dataset(stuck)["datasetlifecycle"]["archiveReturnMessage"]
+        assert archive_status(stack, stuck.pid) == "scheduleArchiveJobFailed"
+        reason = stack.scicat.dataset(stuck.pid)["datasetlifecycle"]["archiveReturnMessage"]
         launcher = "forked" if isinstance(instance.run_launcher, ForkedRunLauncher) else "default"
         assert KILLED_WORKER_REASON[launcher] in reason["message"], reason
         wait_until(lambda: slot_holder(instance) is None, 60.0, what="the slot to be freed")
 
-        filler.unlink()
+        stuck.filler.unlink()
         fine = unique_pid()
         seed_dataset(fine)
         status, message = final_status(user, user.job(3, [fine]))
@@ -125,24 +142,19 @@ def test_killed_run_worker_fails_its_run_frees_its_slot_and_the_next_job_archive
 def test_terminated_run_ends_canceled_and_frees_its_slot(
     services, stack, tmpfs, seed_dataset, unique_pid
 ):
-    filler = fill(tmpfs)
-    user = SciCatUser(stack.scicat)
-    stuck = unique_pid()
-    seed_dataset(stuck)
-    stuck_job = user.job(3, [stuck])
+    stuck = stuck_job(stack, tmpfs, seed_dataset, unique_pid)
 
     with open_instance(services.home) as instance:
-        run_id = wait_until(lambda: slot_holder(instance), TIMEOUT_S, what="a run in the wait")
-        wait_until(lambda: run_worker_pid(instance, run_id), 30.0, what="its worker")
+        run_id, _ = waiting_run(instance)
 
         assert instance.run_launcher.terminate(run_id)
 
-        status, message = final_status(user, stuck_job)
+        status, message = final_status(stuck.user, stuck.job_id)
         assert status == "finishedUnsuccessful", message
         run = instance.get_run_by_id(run_id)
         assert run is not None and run.status == DagsterRunStatus.CANCELED
-        reason = stack.scicat.dataset(stuck)["datasetlifecycle"]["archiveReturnMessage"]
+        reason = stack.scicat.dataset(stuck.pid)["datasetlifecycle"]["archiveReturnMessage"]
         assert "run canceled by an operator" in reason["message"], reason
         wait_until(lambda: slot_holder(instance) is None, 60.0, what="the slot to be freed")
         assert not instance.run_launcher.terminate(run_id)  # it has ended
-    filler.unlink()
+    stuck.filler.unlink()
