@@ -144,7 +144,7 @@ class ForkedRunLauncher(RunLauncher, ConfigurableClass):
                 stdin.write(json.dumps({"execute_run_args": execute_run_args}) + "\n")
                 stdin.flush()
                 answer = self._read_answer(stdout)
-            except (OSError, ValueError, TimeoutError) as error:
+            except (OSError, EOFError, ValueError, TimeoutError) as error:
                 # Not retried: a request the zygote may have acted on must not fork twice.
                 self._stop_zygote()
                 raise DagsterLaunchFailedError(f"The run worker zygote failed: {error}") from error
