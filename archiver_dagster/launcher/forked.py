@@ -9,14 +9,13 @@ run worker from it. It runs where the daemon runs, which must have the code loca
 """
 
 import json
-import os
 import selectors
 import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any, Self
+from typing import IO, Any, Self
 
 from dagster import Array, Field, IntSource
 from dagster import _check as check
@@ -150,7 +149,7 @@ class ForkedRunLauncher(RunLauncher, ConfigurableClass):
                 raise DagsterLaunchFailedError(f"The run worker zygote failed: {error}") from error
             return int(answer["pid"])
 
-    def _read_answer(self, stdout: Any) -> dict[str, Any]:
+    def _read_answer(self, stdout: IO[str]) -> dict[str, Any]:
         """The zygote's next answer line, waiting at most `start_timeout_s`."""
         with selectors.DefaultSelector() as selector:
             selector.register(stdout, selectors.EVENT_READ)
@@ -170,7 +169,6 @@ class ForkedRunLauncher(RunLauncher, ConfigurableClass):
                 stdout=subprocess.PIPE,
                 text=True,
                 start_new_session=True,  # a Ctrl-C to the daemon's group never reaches runs
-                env=os.environ.copy(),
             )
         return self._zygote
 
