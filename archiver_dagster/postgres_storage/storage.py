@@ -1,0 +1,138 @@
+"""`PooledPostgresStorage`: dagster-postgres' run, event log and schedule storage, pooled.
+
+Configured in dagster.yaml as `storage: custom:` with dagster-postgres' own `postgres_db` (or
+`postgres_url`) settings and an optional `pool:` (`PoolSettings`). The tables, queries and
+migrations are dagster-postgres'; only how connections are held differs. The webserver still
+replaces each engine with its own (`optimize_for_webserver`: statement timeout, one kept
+connection per storage).
+"""
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+from dagster import Field, IntSource
+from dagster._config.config_schema import UserConfigSchema
+from dagster._core.storage.base_storage import DagsterStorage
+from dagster._core.storage.config import pg_config
+from dagster._core.storage.event_log import EventLogStorage
+from dagster._core.storage.runs import RunStorage
+from dagster._core.storage.schedules import ScheduleStorage
+from dagster._serdes import ConfigurableClass, ConfigurableClassData
+from dagster_postgres.event_log import PostgresEventLogStorage
+from dagster_postgres.run_storage import PostgresRunStorage
+from dagster_postgres.schedule_storage import PostgresScheduleStorage
+from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
+from sqlalchemy.engine import Engine
+
+from archiver_dagster.postgres_storage.pool import PoolSettings, pooled_engine
+
+
+class _PooledEngine:
+    """Swaps a dagster-postgres storage's connection-per-call engine for a pooled one."""
+
+    _engine: Engine
+    postgres_url: str
+    _token_provider: Any
+
+    def _use_pool(self, settings: PoolSettings) -> None:
+        # The storage's own __init__ has made (and, on first use, migrated) the tables through
+        # its NullPool engine, which holds no connection: nothing to close.
+        self._engine = pooled_engine(self.postgres_url, self._token_provider, settings)
+
+    def optimize_for_webserver(
+        self, statement_timeout: int, pool_recycle: int, max_overflow: int
+    ) -> None:
+        """Closes the pool's connections before the webserver's engine replaces it."""
+        self._engine.dispose()
+        super().optimize_for_webserver(  # type: ignore[misc]
+            statement_timeout, pool_recycle, max_overflow
+        )
+
+    def dispose(self) -> None:
+        """Closes the connections the pool keeps, then disposes as the storage does."""
+        super().dispose()  # type: ignore[misc]
+        self._engine.dispose()
+
+
+class PooledPostgresRunStorage(_PooledEngine, PostgresRunStorage):
+    """dagster-postgres' run storage on a pooled engine."""
+
+
+class PooledPostgresEventLogStorage(_PooledEngine, PostgresEventLogStorage):
+    """dagster-postgres' event log storage on a pooled engine."""
+
+
+class PooledPostgresScheduleStorage(_PooledEngine, PostgresScheduleStorage):
+    """dagster-postgres' schedule and sensor storage on a pooled engine."""
+
+
+class PooledPostgresStorage(DagsterStorage, ConfigurableClass):
+    """Runs, events and schedules in PostgreSQL, each process reusing its connections."""
+
+    def __init__(
+        self,
+        postgres_url: str,
+        pool: PoolSettings | None = None,
+        should_autocreate_tables: bool = True,
+        inst_data: ConfigurableClassData | None = None,
+        token_provider: Any = None,
+    ) -> None:
+        self._inst_data = inst_data
+        self.pool = pool or PoolSettings()
+        self._run_storage = PooledPostgresRunStorage(
+            postgres_url, should_autocreate_tables, token_provider=token_provider
+        )
+        self._event_log_storage = PooledPostgresEventLogStorage(
+            postgres_url, should_autocreate_tables, token_provider=token_provider
+        )
+        self._schedule_storage = PooledPostgresScheduleStorage(
+            postgres_url, should_autocreate_tables, token_provider=token_provider
+        )
+        for storage in (self._run_storage, self._event_log_storage, self._schedule_storage):
+            storage._use_pool(self.pool)
+        super().__init__()
+
+    @property
+    def inst_data(self) -> ConfigurableClassData | None:
+        """The instance config this storage was built from."""
+        return self._inst_data
+
+    @classmethod
+    def config_type(cls) -> UserConfigSchema:
+        """dagster-postgres' storage settings plus `pool`."""
+        pool_fields = {
+            name: Field(IntSource, is_required=False, description=field.description)
+            for name, field in PoolSettings.model_fields.items()
+        }
+        return {
+            **cast(Mapping[str, Any], pg_config()),
+            "pool": Field(pool_fields, is_required=False),
+        }
+
+    @classmethod
+    def from_config_value(
+        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
+    ) -> "PooledPostgresStorage":
+        """Builds the storage from its validated dagster.yaml settings."""
+        return cls(
+            postgres_url=pg_url_from_config(config_value),
+            pool=PoolSettings.model_validate(config_value.get("pool") or {}),
+            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
+            inst_data=inst_data,
+            token_provider=get_token_provider_from_config(config_value),
+        )
+
+    @property
+    def event_log_storage(self) -> EventLogStorage:
+        """The pooled event log storage."""
+        return self._event_log_storage
+
+    @property
+    def run_storage(self) -> RunStorage:
+        """The pooled run storage."""
+        return self._run_storage
+
+    @property
+    def schedule_storage(self) -> ScheduleStorage:
+        """The pooled schedule storage."""
+        return self._schedule_storage
