@@ -116,7 +116,8 @@ def instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dagster
     What most tests check is the archiver's behaviour, not Dagster's storage, and a run takes
     half the time it takes on sqlite. With `indirect` parametrization (`STORAGES`), "sqlite"
     gives a copy of the session's migrated sqlite instance (`sqlite_instance`) and "postgres" a
-    database of its own on the session's PostgreSQL server.
+    database of its own on the session's PostgreSQL server, in the production storage
+    (`PooledPostgresStorage`).
     """
     storage = getattr(request, "param", None)
     if storage is None:
@@ -130,7 +131,7 @@ def instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dagster
     home.mkdir()
     server: PostgresServer = request.getfixturevalue("postgres_server")
     with server.database() as database:
-        config = {"storage": {"postgres": {"postgres_db": server.postgres_db(database)}}}
+        config = {"storage": server.dagster_storage(database)}
         (home / "dagster.yaml").write_text(yaml.safe_dump(config))
         with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as postgres_instance:
             yield postgres_instance

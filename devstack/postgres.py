@@ -40,6 +40,17 @@ SERVER_SETTINGS = (
 DRIVER = "postgresql+psycopg2"
 
 
+def pooled_storage(config: dict[str, object]) -> dict[str, object]:
+    """A dagster.yaml `storage` section: the archiver's pooled PostgreSQL storage on `config`."""
+    return {
+        "custom": {
+            "module": "archiver_dagster.postgres_storage",
+            "class": "PooledPostgresStorage",
+            "config": config,
+        }
+    }
+
+
 class PostgresUnavailableError(RuntimeError):
     """The server cannot be started here; the message says what is missing."""
 
@@ -216,6 +227,10 @@ class PostgresServer(StartStop):
             "port": self.port,
             "db_name": database,
         }
+
+    def dagster_storage(self, database: str) -> dict[str, object]:
+        """The `storage` section of a dagster.yaml for `database`, as deploy/dagster.yaml has it."""
+        return pooled_storage({"postgres_db": self.postgres_db(database)})
 
     def env(self, database: str) -> dict[str, str]:
         """The DAGSTER_PG_* variables deploy/dagster.yaml reads, for `database`."""

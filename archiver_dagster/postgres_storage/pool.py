@@ -14,17 +14,17 @@ from sqlalchemy.engine import Engine
 
 
 class PoolSettings(BaseModel):
-    """How many PostgreSQL connections one storage keeps and may open, per process."""
+    """How many PostgreSQL connections one process keeps open and may open at once."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     size: int = Field(
-        default=4,
+        default=8,
         ge=1,
-        description="Connections kept open once used; a run worker uses one, the daemon several.",
+        description="Connections kept open once opened; a run worker needs one, the daemon more.",
     )
     max_overflow: int = Field(
-        default=16,
+        default=12,
         ge=0,
         description="Connections opened beyond `size` under a burst, closed when returned.",
     )

@@ -1,4 +1,4 @@
-"""`PooledPostgresStorage`: dagster-postgres' run, event log and schedule storage, pooled.
+"""`PooledPostgresStorage`: dagster-postgres' run, event log and schedule storage on one pool.
 
 Configured in dagster.yaml as `storage: custom:` with dagster-postgres' own `postgres_db` (or
 `postgres_url`) settings and an optional `pool:` (`PoolSettings`). The tables, queries and
@@ -28,28 +28,26 @@ from archiver_dagster.postgres_storage.pool import PoolSettings, pooled_engine
 
 
 class _PooledEngine:
-    """Swaps a dagster-postgres storage's connection-per-call engine for a pooled one."""
+    """Puts a dagster-postgres storage on a pooled engine, which it may share."""
 
     _engine: Engine
-    postgres_url: str
-    _token_provider: Any
 
-    def _use_pool(self, settings: PoolSettings) -> None:
+    def _use_engine(self, engine: Engine) -> None:
         # The storage's own __init__ has made (and, on first use, migrated) the tables through
         # its NullPool engine, which holds no connection: nothing to close.
-        self._engine = pooled_engine(self.postgres_url, self._token_provider, settings)
+        self._engine = engine
 
     def optimize_for_webserver(
         self, statement_timeout: int, pool_recycle: int, max_overflow: int
     ) -> None:
-        """Closes the pool's connections before the webserver's engine replaces it."""
+        """Closes the pool's idle connections before the webserver's engine replaces it."""
         self._engine.dispose()
         super().optimize_for_webserver(  # type: ignore[misc]
             statement_timeout, pool_recycle, max_overflow
         )
 
     def dispose(self) -> None:
-        """Closes the connections the pool keeps, then disposes as the storage does."""
+        """Disposes as the storage does, then closes the pool's idle connections."""
         super().dispose()  # type: ignore[misc]
         self._engine.dispose()
 
@@ -68,6 +66,8 @@ class PooledPostgresScheduleStorage(_PooledEngine, PostgresScheduleStorage):
 
 class PooledPostgresStorage(DagsterStorage, ConfigurableClass):
     """Runs, events and schedules in PostgreSQL, each process reusing its connections."""
+
+    pool: PoolSettings
 
     def __init__(
         self,
@@ -88,8 +88,12 @@ class PooledPostgresStorage(DagsterStorage, ConfigurableClass):
         self._schedule_storage = PooledPostgresScheduleStorage(
             postgres_url, should_autocreate_tables, token_provider=token_provider
         )
+        # One pool for the three: a process's connections are bounded by one `pool` setting,
+        # and disposing the run or the event log storage (what DagsterInstance.dispose does;
+        # it never disposes the schedule storage) closes them all.
+        engine = pooled_engine(postgres_url, token_provider, self.pool)
         for storage in (self._run_storage, self._event_log_storage, self._schedule_storage):
-            storage._use_pool(self.pool)
+            storage._use_engine(engine)
         super().__init__()
 
     @property

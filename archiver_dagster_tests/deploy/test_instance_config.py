@@ -11,11 +11,12 @@ from dagster._config import process_config
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 from dagster_docker import DockerRunLauncher
-from dagster_postgres import DagsterPostgresStorage
-from dagster_postgres.utils import create_pg_engine, pg_url_from_config
+from dagster_postgres.utils import pg_url_from_config
 
 from archiver_dagster.cli import main
 from archiver_dagster.definitions import defs
+from archiver_dagster.postgres_storage import PooledPostgresStorage
+from archiver_dagster.postgres_storage.pool import PoolSettings, pooled_engine
 from archiver_dagster.settings import SETTINGS
 from archiver_dagster_tests.deploy.files import DEPLOY, REPOSITORY
 
@@ -45,16 +46,24 @@ def production_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 def test_the_production_config_is_a_valid_instance_config(production_home):
     config, _ = dagster_instance_config(str(production_home))
-    storage = process_config(DagsterPostgresStorage.config_type(), config["storage"]["postgres"])
+    custom = config["storage"]["custom"]
+    storage = process_config(PooledPostgresStorage.config_type(), custom["config"])
 
+    assert (custom["module"], custom["class"]) == (
+        PooledPostgresStorage.__module__.rsplit(".", 1)[0],
+        PooledPostgresStorage.__name__,
+    )
     assert storage.success, storage.errors
     assert storage.value is not None
-    engine = create_pg_engine(pg_url_from_config(storage.value))
+    engine = pooled_engine(
+        pg_url_from_config(storage.value), None, PoolSettings.model_validate(storage.value["pool"])
+    )
     assert (engine.url.host, engine.url.password, engine.dialect.driver) == (
         "db",
         "secret",
         "psycopg2",
     )
+    assert (engine.pool.size(), engine.pool._max_overflow) == (8, 12)
     assert config["sensors"] == {"use_threads": True, "num_workers": 4}
     assert config["schedules"]["use_threads"] is True
 
@@ -114,7 +123,7 @@ def test_the_pools_step_runs_on_the_production_config(postgres_server, tmp_path,
 
         with DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path))) as instance:
             storage = instance.event_log_storage
-            assert type(storage).__name__ == "PostgresEventLogStorage"
+            assert type(storage).__name__ == "PooledPostgresEventLogStorage"
             assert storage.get_concurrency_info("lts_write").slot_count == 3
             assert storage.get_concurrency_info("lts_free_space").slot_count == 1
             queue = instance.get_concurrency_config().run_queue_config

@@ -23,7 +23,14 @@ from devstack.scale.processes import (
 from devstack.scale.report import format_table, speedups, target_lines
 from devstack.scale.session import SessionResult
 from devstack.scale.stats import finished_in_window, per_minute, percentile, tick_figures
-from devstack.scale.variants import BASELINE, FORKED, TUNED, TUNED_FORKED, instance_config
+from devstack.scale.variants import (
+    BASELINE,
+    FORKED,
+    TUNED,
+    TUNED_FORKED,
+    TUNED_FORKED_POOLED,
+    instance_config,
+)
 
 
 def test_percentile_is_nearest_rank():
@@ -75,6 +82,21 @@ def test_variants_set_the_run_queue_and_the_storage():
     assert "num_submit_workers" not in postgres["sensors"]
     assert postgres["storage"]["postgres"]["postgres_url"].endswith("/d")
     assert postgres["concurrency"] == base["concurrency"]
+
+
+def test_the_pooled_variant_is_the_production_storage_on_postgres_alone():
+    deployed = yaml.safe_load((REPOSITORY / "deploy" / "dagster.yaml").read_text())
+    url = "postgresql+psycopg2://postgres@127.0.0.1:1/d"
+
+    pooled = instance_config({}, TUNED_FORKED_POOLED, url)["storage"]["custom"]
+    unpooled = instance_config({}, TUNED_FORKED, url)["storage"]
+
+    assert {key: pooled[key] for key in ("module", "class")} == {
+        key: deployed["storage"]["custom"][key] for key in ("module", "class")
+    }
+    assert pooled["config"] == {"postgres_url": url}
+    assert list(unpooled) == ["postgres"]
+    assert "storage" not in instance_config({}, TUNED_FORKED_POOLED, None)
 
 
 def test_the_tuned_variant_is_the_production_instance_s_queue_and_sensors():

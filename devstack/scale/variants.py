@@ -1,4 +1,4 @@
-"""The instance configurations compared: Dagster's defaults, the production queue, forked runs.
+"""The instance configurations compared: queue, run launcher and PostgreSQL storage.
 
 Each states the run coordinator and the run launcher explicitly, so the comparison does not
 depend on what the repository's dagster.yaml says at the moment.
@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from devstack.postgres import pooled_storage
 
 RUN_COORDINATOR_CLASS = {
     "module": "dagster._core.run_coordinator",
@@ -27,13 +29,15 @@ class Variant:
     """A name, run coordinator, `sensors:` and run launcher settings over the repository's yaml.
 
     `run_launcher` None is Dagster's default launcher (a new interpreter per run, started by
-    the code server).
+    the code server). `pooled_storage` puts a PostgreSQL backend on the archiver's
+    `PooledPostgresStorage` instead of dagster-postgres' own (no effect on sqlite).
     """
 
     name: str
     coordinator: dict[str, Any]
     sensors: dict[str, Any]
     run_launcher: dict[str, Any] | None = None
+    pooled_storage: bool = False
 
 
 # Dagster's defaults, which main ran with: one launch at a time, every 5 s; runs created one
@@ -72,7 +76,19 @@ TUNED_FORKED = Variant(
     sensors=TUNED.sensors,
     run_launcher=FORKED_RUN_LAUNCHER,
 )
-VARIANTS = {variant.name: variant for variant in (BASELINE, TUNED, FORKED, TUNED_FORKED)}
+# The production instance (deploy/dagster.yaml: queue, sensors, pooled PostgreSQL connections)
+# with forked run workers.
+TUNED_FORKED_POOLED = Variant(
+    name="tuned_forked_pooled",
+    coordinator=TUNED.coordinator,
+    sensors=TUNED.sensors,
+    run_launcher=FORKED_RUN_LAUNCHER,
+    pooled_storage=True,
+)
+VARIANTS = {
+    variant.name: variant
+    for variant in (BASELINE, TUNED, FORKED, TUNED_FORKED, TUNED_FORKED_POOLED)
+}
 
 
 def instance_config(
@@ -85,7 +101,9 @@ def instance_config(
     config.pop("run_launcher", None)
     if variant.run_launcher is not None:
         config["run_launcher"] = dict(variant.run_launcher)
-    if postgres_url is not None:
+    if postgres_url is not None and variant.pooled_storage:
+        config["storage"] = pooled_storage({"postgres_url": postgres_url})
+    elif postgres_url is not None:
         config["storage"] = {"postgres": {"postgres_url": postgres_url}}
     return config
 

@@ -1,0 +1,133 @@
+"""`PooledPostgresStorage` on the session's PostgreSQL: connections kept, replaced, closed.
+
+What a process holds is read from the server (`pg_stat_activity`), not from SQLAlchemy.
+"""
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from dagster import DagsterInstance
+from dagster._core.errors import DagsterInvalidConfigError
+from dagster._core.instance.ref import InstanceRef
+
+from archiver_dagster_tests.helpers import wait_until
+from devstack.postgres import PostgresServer
+
+
+@pytest.fixture
+def database(postgres_server: PostgresServer) -> Iterator[str]:
+    with postgres_server.database() as name:
+        yield name
+
+
+@contextmanager
+def pooled_instance(
+    server: PostgresServer, database: str, home: Path, pool: dict[str, Any] | None = None
+) -> Iterator[DagsterInstance]:
+    """An instance on `database` in the production storage, with `pool` settings if given."""
+    storage = server.dagster_storage(database)
+    if pool is not None:
+        storage["custom"]["config"]["pool"] = pool
+    home.mkdir(exist_ok=True)
+    (home / "dagster.yaml").write_text(yaml.safe_dump({"storage": storage}))
+    with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+        yield instance
+
+
+def backends(server: PostgresServer, database: str) -> set[int]:
+    """The server processes serving a connection to `database`."""
+    rows = server.sql(f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}'")
+    return {pid for (pid,) in rows}
+
+
+def use_every_storage(instance: DagsterInstance) -> None:
+    """One call into each of the run, event log and schedule storage."""
+    instance.get_run_records(limit=1)
+    instance.get_dynamic_partitions("datasets")
+    instance.all_instigator_state()
+
+
+def test_the_three_storages_share_one_kept_connection(postgres_server, database, tmp_path):
+    with pooled_instance(postgres_server, database, tmp_path / "home") as instance:
+        use_every_storage(instance)
+        kept = backends(postgres_server, database)
+        for _ in range(20):
+            use_every_storage(instance)
+
+        assert len(kept) == 1
+        assert backends(postgres_server, database) == kept
+
+
+def test_a_dropped_connection_is_replaced_without_a_failed_call(
+    postgres_server, database, tmp_path
+):
+    with pooled_instance(postgres_server, database, tmp_path / "home") as instance:
+        instance.add_dynamic_partitions("datasets", ["kept"])
+        use_every_storage(instance)
+        dropped = backends(postgres_server, database)
+        postgres_server.sql(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
+        )
+        wait_until(lambda: not backends(postgres_server, database), 10, what="backends to end")
+
+        use_every_storage(instance)
+
+        assert instance.get_dynamic_partitions("datasets") == ["kept"]
+        replaced = backends(postgres_server, database)
+        assert len(replaced) == 1
+        assert not replaced & dropped
+
+
+def test_concurrent_callers_share_a_bounded_pool_sized_from_the_environment(
+    postgres_server, database, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("TEST_POOL_SIZE", "1")
+    pool = {"size": {"env": "TEST_POOL_SIZE"}, "max_overflow": 2}
+    with pooled_instance(postgres_server, database, tmp_path / "home", pool) as instance:
+        with ThreadPoolExecutor(max_workers=12) as threads:
+            results = list(threads.map(lambda _: use_every_storage(instance), range(120)))
+
+        assert results == [None] * 120
+        # Overflow connections are closed as they are returned; `size` are kept.
+        wait_until(
+            lambda: len(backends(postgres_server, database)) == 1, 10, what="overflow to close"
+        )
+
+
+def test_an_unknown_pool_setting_is_refused(postgres_server, database, tmp_path):
+    unknown = {"max_connections": 5}
+    with (
+        pytest.raises(DagsterInvalidConfigError, match="max_connections"),
+        pooled_instance(postgres_server, database, tmp_path / "home", unknown),
+    ):
+        pass
+
+
+def test_disposing_the_instance_closes_the_connections(postgres_server, database, tmp_path):
+    with pooled_instance(postgres_server, database, tmp_path / "home") as instance:
+        with ThreadPoolExecutor(max_workers=4) as threads:
+            list(threads.map(lambda _: use_every_storage(instance), range(40)))
+        assert backends(postgres_server, database)
+
+    wait_until(lambda: not backends(postgres_server, database), 10, what="connections to close")
+
+
+def test_the_webserver_replaces_the_pool_with_its_own(postgres_server, database, tmp_path):
+    with pooled_instance(postgres_server, database, tmp_path / "home") as instance:
+        use_every_storage(instance)
+        pooled = backends(postgres_server, database)
+
+        instance.optimize_for_webserver(statement_timeout=5000, pool_recycle=3600, max_overflow=4)
+        use_every_storage(instance)
+
+        webserver = wait_until(
+            lambda: (found := backends(postgres_server, database)) and not found & pooled and found,
+            10,
+            what="the pooled connections to close",
+        )
+        assert len(webserver) == 3
