@@ -197,3 +197,13 @@ def test_the_sampler_counts_the_zygote_s_forks_as_run_workers():
             os.kill(pid, signal.SIGKILL)
         zygote.kill()
         zygote.wait()
+
+
+def test_the_sampler_keeps_the_peak_of_the_postgres_connections():
+    counts = iter([3, 9, 4])
+    sampler = ServiceSampler(os.getpid(), code_server_pid=-1, connections=lambda: next(counts))
+
+    for _ in range(3):
+        sampler.sample()
+
+    assert sampler.peaks.postgres_connections == 9

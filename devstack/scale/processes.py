@@ -1,6 +1,7 @@
 """Resident memory and CPU of the daemon, the code server and the run workers, from procfs."""
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,16 +40,28 @@ class MemoryPeaks:
     code_server: int = 0
     run_worker: int = 0  # the largest single run worker
     run_workers_total: int = 0  # all run workers at once
+    postgres_connections: int = 0  # to the session's database, all processes at once
     samples: int = 0
     last: dict[str, int] = field(default_factory=dict)
 
 
 class ServiceSampler:
-    """Samples the RSS of the daemon's and the code server's process trees in a thread."""
+    """Samples the RSS of the daemon's and the code server's process trees in a thread.
 
-    def __init__(self, daemon_pid: int, code_server_pid: int, interval_s: float = 2.0) -> None:
+    With `connections` (PostgreSQL sessions: how many connections the database has now) it
+    samples that count too.
+    """
+
+    def __init__(
+        self,
+        daemon_pid: int,
+        code_server_pid: int,
+        interval_s: float = 2.0,
+        connections: Callable[[], int] | None = None,
+    ) -> None:
         self.daemon_pid = daemon_pid
         self.code_server_pid = code_server_pid
+        self.connections = connections
         self.interval_s = interval_s
         self.peaks = MemoryPeaks()
         self._stop = threading.Event()
@@ -82,6 +95,8 @@ class ServiceSampler:
         peaks.code_server = max(peaks.code_server, server)
         peaks.run_worker = max(peaks.run_worker, max(workers, default=0))
         peaks.run_workers_total = max(peaks.run_workers_total, sum(workers))
+        if self.connections is not None:
+            peaks.postgres_connections = max(peaks.postgres_connections, self.connections())
         peaks.samples += 1
         peaks.last = {"daemon": daemon, "code_server": server, "run_workers": sum(workers)}
 

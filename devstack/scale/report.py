@@ -50,6 +50,8 @@ def _rows(result: SessionResult) -> dict[str, str]:
     rows["peak RSS one run worker / all at once"] = (
         f"{memory.run_worker / MIB:.0f} / {memory.run_workers_total / MIB:.0f} MiB"
     )
+    if result.backend == "postgres":
+        rows["peak PostgreSQL connections (sampled every 2 s)"] = str(memory.postgres_connections)
     cpu_row = "CPU s, window start to end: daemon / code server + runs / bench + SciCat"
     rows[cpu_row] = " / ".join(
         f"{result.cpu_s.get(role, math.nan):.0f}"

@@ -83,6 +83,7 @@ class ScaleSession:
         self.say = say
         self.tag = f"{self.backend[:2]}{variant.name[0]}{uuid.uuid4().hex[:6]}"
         self.job_ids: list[str] = []
+        self.database = ""  # PostgreSQL: the session's database
         self.result = SessionResult(
             backend=self.backend,
             variant=variant.name,
@@ -99,7 +100,8 @@ class ScaleSession:
         home = prepare_dagster_home(self.root / "dagster_home")
         url = None
         if self.postgres is not None:
-            url = self.postgres.url(self.postgres.create_database(f"dagster_{self.tag}"))
+            self.database = self.postgres.create_database(f"dagster_{self.tag}")
+            url = self.postgres.url(self.database)
         write_instance_yaml(home / "dagster.yaml", self.variant, url)
         env = python_path_env({**os.environ, **self.stack.env(), **SESSION_ENV})
         env["DAGSTER_HOME"] = str(home)
@@ -147,7 +149,9 @@ class ScaleSession:
             self._wait_until_ready(instance, started)
             result.ready_s = time.monotonic() - started
             daemon_pid = find_descendant(os.getpid(), "dagster-daemon", "run") or 0
-            sampler = ServiceSampler(daemon_pid, services.code_server_pid or 0).start()
+            sampler = ServiceSampler(
+                daemon_pid, services.code_server_pid or 0, connections=self._connections()
+            ).start()
             self.submitted_at = time.time()
             t0 = time.monotonic()
             big_id = submit_job(self.stack.scicat, big, 3)
@@ -200,6 +204,14 @@ class ScaleSession:
                 self.stack.scicat.set_job_status(
                     job_id, "finishedUnsuccessful", "the benchmark session ended"
                 )
+
+    def _connections(self) -> Callable[[], int] | None:
+        """How to count the connections to the session's database (PostgreSQL only)."""
+        server = self.postgres
+        if server is None:
+            return None
+        statement = f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{self.database}'"
+        return lambda: int(server.sql(statement)[0][0])
 
     @staticmethod
     def _cpu(daemon_pid: int, code_server_pid: int) -> dict[str, float]:
