@@ -65,7 +65,8 @@ bench: $(STAMP)
 	$(BIN)/python -m devstack.bench
 
 # Many tiny datasets through SciCat jobs and the daemon, on sqlite and on a throwaway PostgreSQL,
-# with the run queue as it was and as tuned (docs/performance.md, "Scale"). Full: about 35 min.
+# with Dagster's defaults and with the production queue, forked run workers and pooled
+# PostgreSQL connections (docs/performance.md, "Scale"). Full: about 40 min.
 bench-scale: $(STAMP)
 	$(BIN)/python -m devstack.scale
 

@@ -43,7 +43,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--backend", choices=(*BACKENDS, "both"), default="both")
     parser.add_argument(
-        "--variants", default="baseline,tuned", help="run-queue configurations, in this order"
+        "--variants",
+        default="baseline,tuned_forked_pooled",
+        help="instance configurations (devstack/scale/variants.py), in this order",
     )
     parser.add_argument("--big-job", type=int, help="datasets in the large job (1000; short 200)")
     parser.add_argument("--small-jobs", type=int, help="jobs of 10 datasets (100; short 10)")
