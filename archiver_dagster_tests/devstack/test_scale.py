@@ -207,3 +207,15 @@ def test_the_sampler_keeps_the_peak_of_the_postgres_connections():
         sampler.sample()
 
     assert sampler.peaks.postgres_connections == 9
+
+
+def test_a_row_only_postgres_sessions_have_is_kept_in_the_table():
+    sqlite = _result("baseline", 20.0, None)
+    postgres = _result("baseline", 20.0, None)
+    postgres.backend = "postgres"
+    postgres.memory.postgres_connections = 27
+
+    table = format_table([sqlite, postgres])
+
+    row = next(line for line in table if "PostgreSQL connections" in line)
+    assert row.endswith("|  | 27 |")

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     args = parser.parse_args(argv)
     figures: dict[str, list[tuple[float, float]]] = {storage: [] for storage in STORAGES}
-    with tempfile.TemporaryDirectory() as root, PostgresServer(parent=Path(root)) as server:
+    with tempfile.TemporaryDirectory() as root, PostgresServer() as server:
         for round_index in range(args.rounds):
             for storage in STORAGES:
                 with _instance(server, storage, Path(root) / f"r{round_index}") as instance:

@@ -68,7 +68,8 @@ def format_table(results: list[SessionResult]) -> list[str]:
     columns = [_rows(result) for result in results]
     header = ["figure", *(f"{r.backend}, {r.variant}" for r in results)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for name in columns[0] if columns else []:
+    names = list(dict.fromkeys(name for column in columns for name in column))
+    for name in names:  # rows some sessions lack (PostgreSQL's) stay, blank for the others
         lines.append("| " + " | ".join([name, *(col.get(name, "") for col in columns)]) + " |")
     return lines
 
