@@ -7,7 +7,7 @@ replaces each engine with its own (`optimize_for_webserver`: statement timeout, 
 connection per storage).
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from dagster import Field, IntSource
@@ -22,20 +22,39 @@ from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.run_storage import PostgresRunStorage
 from dagster_postgres.schedule_storage import PostgresScheduleStorage
 from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from archiver_dagster.postgres_storage.pool import PoolSettings, pooled_engine
 
 
 class _PooledEngine:
-    """Puts a dagster-postgres storage on a pooled engine, which it may share."""
+    """Puts a dagster-postgres storage on a pooled engine, which it may share.
+
+    Also remembers the schema probes that came back true. Dagster asks the catalog whether a
+    column or table exists on many calls (`has_run_stats_index_cols` on every
+    `get_run_records`, `_has_instigators_table` on every sensor tick): one more catalog query
+    each time. A column or table, once there, stays (migrations add them), so a true answer is
+    kept for the storage's life; a false one is asked again, so a migration run meanwhile is
+    seen.
+    """
 
     _engine: Engine
+    _schema_facts: set[str]
 
     def _use_engine(self, engine: Engine) -> None:
         # The storage's own __init__ has made (and, on first use, migrated) the tables through
         # its NullPool engine, which holds no connection: nothing to close.
         self._engine = engine
+        self._schema_facts = set()
+
+    def _schema_fact(self, name: str, probe: Callable[[], bool]) -> bool:
+        facts = getattr(self, "_schema_facts", None)  # None while the storage initialises
+        if facts is not None and name in facts:
+            return True
+        found = probe()
+        if found and facts is not None:
+            facts.add(name)
+        return found
 
     def optimize_for_webserver(
         self, statement_timeout: int, pool_recycle: int, max_overflow: int
@@ -55,13 +74,45 @@ class _PooledEngine:
 class PooledPostgresRunStorage(_PooledEngine, PostgresRunStorage):
     """dagster-postgres' run storage on a pooled engine."""
 
+    def has_run_stats_index_cols(self) -> bool:
+        """Whether `runs` has start and end times (asked of the catalog until it has)."""
+        return self._schema_fact("runs.start_time", super().has_run_stats_index_cols)
+
+    def has_backfill_id_column(self) -> bool:
+        """Whether `runs` has `backfill_id` (asked of the catalog until it has)."""
+        return self._schema_fact("runs.backfill_id", super().has_backfill_id_column)
+
+    def has_bulk_actions_selector_cols(self) -> bool:
+        """Whether `bulk_actions` has `selector_id` (asked of the catalog until it has)."""
+        return self._schema_fact("bulk_actions.selector_id", super().has_bulk_actions_selector_cols)
+
+    def has_bulk_action_job_name_column(self) -> bool:
+        """Whether `bulk_actions` has `job_name` (asked of the catalog until it has)."""
+        return self._schema_fact("bulk_actions.job_name", super().has_bulk_action_job_name_column)
+
+    def has_backfill_tags_table(self) -> bool:
+        """Whether `backfill_tags` exists (asked of the catalog until it does)."""
+        return self._schema_fact("backfill_tags", super().has_backfill_tags_table)
+
 
 class PooledPostgresEventLogStorage(_PooledEngine, PostgresEventLogStorage):
     """dagster-postgres' event log storage on a pooled engine."""
 
+    def _has_asset_key_col_on_connection(self, conn: Connection, column_name: str) -> bool:
+        probe = super()._has_asset_key_col_on_connection
+        return self._schema_fact(f"asset_keys.{column_name}", lambda: probe(conn, column_name))
+
 
 class PooledPostgresScheduleStorage(_PooledEngine, PostgresScheduleStorage):
     """dagster-postgres' schedule and sensor storage on a pooled engine."""
+
+    def _has_instigators_table(self, conn: Connection) -> bool:
+        probe = super()._has_instigators_table
+        return self._schema_fact("instigators", lambda: probe(conn))
+
+    def _has_asset_daemon_asset_evaluations_table(self, conn: Connection) -> bool:
+        probe = super()._has_asset_daemon_asset_evaluations_table
+        return self._schema_fact("asset_daemon_asset_evaluations", lambda: probe(conn))
 
 
 class PooledPostgresStorage(DagsterStorage, ConfigurableClass):

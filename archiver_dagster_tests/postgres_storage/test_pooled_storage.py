@@ -3,6 +3,7 @@
 What a process holds is read from the server (`pg_stat_activity`), not from SQLAlchemy.
 """
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ import yaml
 from dagster import DagsterInstance
 from dagster._core.errors import DagsterInvalidConfigError
 from dagster._core.instance.ref import InstanceRef
+from sqlalchemy import event
 
 from archiver_dagster_tests.helpers import wait_until
 from devstack.postgres import PostgresServer
@@ -63,10 +65,12 @@ def test_the_three_storages_share_one_kept_connection(postgres_server, database,
         assert backends(postgres_server, database) == kept
 
 
+@pytest.mark.parametrize(("ping_after_idle_s", "idle_s"), [(0, 0.0), (1, 1.2)])
 def test_a_dropped_connection_is_replaced_without_a_failed_call(
-    postgres_server, database, tmp_path
+    postgres_server, database, tmp_path, ping_after_idle_s, idle_s
 ):
-    with pooled_instance(postgres_server, database, tmp_path / "home") as instance:
+    pool = {"ping_after_idle_seconds": ping_after_idle_s}
+    with pooled_instance(postgres_server, database, tmp_path / "home", pool) as instance:
         instance.add_dynamic_partitions("datasets", ["kept"])
         use_every_storage(instance)
         dropped = backends(postgres_server, database)
@@ -74,6 +78,7 @@ def test_a_dropped_connection_is_replaced_without_a_failed_call(
             f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
         )
         wait_until(lambda: not backends(postgres_server, database), 10, what="backends to end")
+        time.sleep(idle_s)
 
         use_every_storage(instance)
 
@@ -81,6 +86,27 @@ def test_a_dropped_connection_is_replaced_without_a_failed_call(
         replaced = backends(postgres_server, database)
         assert len(replaced) == 1
         assert not replaced & dropped
+
+
+def test_a_schema_probe_that_found_its_column_asks_the_catalog_no_more(
+    postgres_server, database, tmp_path
+):
+    with pooled_instance(postgres_server, database, tmp_path / "home") as instance:
+        statements: list[str] = []
+        engine = instance.run_storage._engine  # type: ignore[attr-defined]
+        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+        def catalog_queries() -> int:
+            return sum("pg_catalog" in statement for statement in statements)
+
+        instance.get_run_records(limit=1)
+        first = catalog_queries()
+        for _ in range(4):
+            instance.get_run_records(limit=1)
+
+        assert first > 0  # the first call asked whether `runs` has its start and end times
+        assert catalog_queries() == first
+        assert len(statements) >= 5
 
 
 def test_concurrent_callers_share_a_bounded_pool_sized_from_the_environment(
