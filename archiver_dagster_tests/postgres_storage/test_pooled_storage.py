@@ -16,6 +16,7 @@ from dagster import DagsterInstance
 from dagster._core.errors import DagsterInvalidConfigError
 from dagster._core.instance.ref import InstanceRef
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 from archiver_dagster_tests.helpers import wait_until
 from devstack.postgres import PostgresServer
@@ -86,6 +87,24 @@ def test_a_dropped_connection_is_replaced_without_a_failed_call(
         replaced = backends(postgres_server, database)
         assert len(replaced) == 1
         assert not replaced & dropped
+
+
+def test_a_connection_dropped_within_the_idle_window_fails_one_call_then_the_pool_recovers(
+    postgres_server, database, tmp_path
+):
+    pool = {"ping_after_idle_seconds": 60}
+    with pooled_instance(postgres_server, database, tmp_path / "home", pool) as instance:
+        use_every_storage(instance)
+        postgres_server.sql(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
+        )
+        wait_until(lambda: not backends(postgres_server, database), 10, what="backends to end")
+
+        with pytest.raises(OperationalError):
+            instance.get_dynamic_partitions("datasets")
+        use_every_storage(instance)
+
+        assert len(backends(postgres_server, database)) == 1
 
 
 def test_a_schema_probe_that_found_its_column_asks_the_catalog_no_more(
