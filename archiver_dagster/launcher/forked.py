@@ -11,9 +11,6 @@ run worker from it. It runs where the daemon runs, which must have the code loca
 import json
 import selectors
 import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Mapping, Sequence
 from typing import IO, Any, Self
 
@@ -31,6 +28,7 @@ from dagster._grpc.types import ExecuteRunArgs
 from dagster._serdes import ConfigurableClass, ConfigurableClassData, serialize_value
 
 from archiver_dagster.launcher.worker_process import WorkerProcess
+from archiver_dagster.launcher.zygote_process import ZygoteProcess
 
 DEFAULT_PRELOAD_MODULES = ("archiver_dagster.preload",)
 DEFAULT_START_TIMEOUT_S = 300
@@ -48,8 +46,8 @@ class ForkedRunLauncher(RunLauncher, ConfigurableClass):
         self._preload_modules = list(preload_modules)
         self._start_timeout_s = start_timeout_s
         self._inst_data = inst_data
-        self._lock = threading.Lock()  # the queue daemon launches from several threads
-        self._zygote: subprocess.Popen[str] | None = None
+        # Shared with every launcher of this process that preloads the same modules.
+        self._zygote = ZygoteProcess.of(self._preload_modules)
         super().__init__()
 
     @property
@@ -130,22 +128,22 @@ class ForkedRunLauncher(RunLauncher, ConfigurableClass):
         )
 
     def dispose(self) -> None:
-        """Stops the zygote; the workers it forked run on."""
-        with self._lock:
-            self._stop_zygote()
+        """Stops the zygote (the next launch starts one again); the workers it forked run on."""
+        with self._zygote.lock:
+            self._zygote.stop()
 
     def _fork(self, execute_run_args: str) -> int:
         """Asks the zygote, started if need be, to fork a worker; its pid."""
-        with self._lock:
-            zygote = self._running_zygote()
-            stdin, stdout = check.not_none(zygote.stdin), check.not_none(zygote.stdout)
+        with self._zygote.lock:
+            process = self._zygote.running()
+            stdin, stdout = check.not_none(process.stdin), check.not_none(process.stdout)
             try:
                 stdin.write(json.dumps({"execute_run_args": execute_run_args}) + "\n")
                 stdin.flush()
                 answer = self._read_answer(stdout)
             except (OSError, EOFError, ValueError, TimeoutError) as error:
                 # Not retried: a request the zygote may have acted on must not fork twice.
-                self._stop_zygote()
+                self._zygote.stop()
                 raise DagsterLaunchFailedError(f"The run worker zygote failed: {error}") from error
             return int(answer["pid"])
 
@@ -157,30 +155,5 @@ class ForkedRunLauncher(RunLauncher, ConfigurableClass):
                 raise TimeoutError(f"no answer within {self._start_timeout_s} s")
         line = stdout.readline()
         if not line:
-            raise EOFError(f"it exited with code {self._zygote and self._zygote.wait()}")
+            raise EOFError(f"it exited with code {self._zygote.exit_code()}")
         return json.loads(line)
-
-    def _running_zygote(self) -> "subprocess.Popen[str]":
-        """The zygote process, started when there is none or it has exited."""
-        if self._zygote is None or self._zygote.poll() is not None:
-            self._zygote = subprocess.Popen(
-                [sys.executable, "-m", "archiver_dagster.launcher.zygote", *self._preload_modules],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                start_new_session=True,  # a Ctrl-C to the daemon's group never reaches runs
-            )
-        return self._zygote
-
-    def _stop_zygote(self) -> None:
-        """Closes the zygote's stdin, which ends it, and reaps it."""
-        zygote, self._zygote = self._zygote, None
-        if zygote is None:
-            return
-        if zygote.stdin is not None:
-            zygote.stdin.close()
-        try:
-            zygote.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            zygote.kill()
-            zygote.wait()
