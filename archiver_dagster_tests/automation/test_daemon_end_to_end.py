@@ -59,8 +59,9 @@ def services(request, stack: LocalStack, memory_dir: Path) -> Iterator[DagsterSe
     """The code server and the daemon on sqlite or PostgreSQL.
 
     sqlite: the repository's dagster.yaml. PostgreSQL: the production one (deploy/dagster.yaml,
-    with `ForkedRunLauncher` in place of Docker's), on a database of its own. sqlite_forked: the repository's
-    with the run workers forked by `ForkedRunLauncher`, which the daemon restart leaves running.
+    with `ForkedRunLauncher` in place of Docker's), on a database of its own. sqlite_forked:
+    the repository's with the run workers forked by `ForkedRunLauncher`, which the daemon
+    restart leaves running.
     """
     env = {**os.environ, "ARCHIVER_SENSOR_INTERVAL_S": "1"}
     with ExitStack() as exits:
