@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 from dagster import DagsterInstance
-from dagster._core.instance.ref import InstanceRef
 from hypothesis import settings
 
 from archiver_dagster_tests.scicat_contract import ContractChecker
+from devstack.demo import open_instance
 from devstack.postgres import PostgresServer, PostgresUnavailableError
 from devstack.scicat_sim.recording import observe_exchanges
 from devstack.seed import SampleFile, SciCatSeeder, sample_files, upload_files
@@ -133,7 +133,7 @@ def instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dagster
     with server.database() as database:
         config = {"storage": server.dagster_storage(database)}
         (home / "dagster.yaml").write_text(yaml.safe_dump(config))
-        with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as postgres_instance:
+        with open_instance(home) as postgres_instance:
             yield postgres_instance
 
 

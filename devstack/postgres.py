@@ -228,6 +228,11 @@ class PostgresServer(StartStop):
             "db_name": database,
         }
 
+    def backends(self, database: str) -> set[int]:
+        """The server processes serving a connection to `database` now."""
+        rows = self.sql(f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}'")
+        return {pid for (pid,) in rows}
+
     def dagster_storage(self, database: str) -> dict[str, object]:
         """The `storage` section of a dagster.yaml for `database`, as deploy/dagster.yaml has it."""
         return pooled_storage({"postgres_db": self.postgres_db(database)})

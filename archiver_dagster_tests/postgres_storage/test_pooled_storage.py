@@ -14,11 +14,11 @@ import pytest
 import yaml
 from dagster import DagsterInstance
 from dagster._core.errors import DagsterInvalidConfigError
-from dagster._core.instance.ref import InstanceRef
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from archiver_dagster_tests.helpers import wait_until
+from devstack.demo import open_instance
 from devstack.postgres import PostgresServer
 
 
@@ -38,14 +38,16 @@ def pooled_instance(
         storage["custom"]["config"]["pool"] = pool
     home.mkdir(exist_ok=True)
     (home / "dagster.yaml").write_text(yaml.safe_dump({"storage": storage}))
-    with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+    with open_instance(home) as instance:
         yield instance
 
 
-def backends(server: PostgresServer, database: str) -> set[int]:
-    """The server processes serving a connection to `database`."""
-    rows = server.sql(f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}'")
-    return {pid for (pid,) in rows}
+def drop_connections(server: PostgresServer, database: str) -> None:
+    """Ends every connection to `database` from the server side, as a restart would."""
+    server.sql(
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
+    )
+    wait_until(lambda: not server.backends(database), 10, what="backends to end")
 
 
 def use_every_storage(instance: DagsterInstance) -> None:
@@ -58,12 +60,12 @@ def use_every_storage(instance: DagsterInstance) -> None:
 def test_the_three_storages_share_one_kept_connection(postgres_server, database, tmp_path):
     with pooled_instance(postgres_server, database, tmp_path / "home") as instance:
         use_every_storage(instance)
-        kept = backends(postgres_server, database)
+        kept = postgres_server.backends(database)
         for _ in range(20):
             use_every_storage(instance)
 
         assert len(kept) == 1
-        assert backends(postgres_server, database) == kept
+        assert postgres_server.backends(database) == kept
 
 
 @pytest.mark.parametrize(("ping_after_idle_s", "idle_s"), [(0, 0.0), (1, 1.2)])
@@ -74,17 +76,14 @@ def test_a_dropped_connection_is_replaced_without_a_failed_call(
     with pooled_instance(postgres_server, database, tmp_path / "home", pool) as instance:
         instance.add_dynamic_partitions("datasets", ["kept"])
         use_every_storage(instance)
-        dropped = backends(postgres_server, database)
-        postgres_server.sql(
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
-        )
-        wait_until(lambda: not backends(postgres_server, database), 10, what="backends to end")
+        dropped = postgres_server.backends(database)
+        drop_connections(postgres_server, database)
         time.sleep(idle_s)
 
         use_every_storage(instance)
 
         assert instance.get_dynamic_partitions("datasets") == ["kept"]
-        replaced = backends(postgres_server, database)
+        replaced = postgres_server.backends(database)
         assert len(replaced) == 1
         assert not replaced & dropped
 
@@ -95,16 +94,13 @@ def test_a_connection_dropped_within_the_idle_window_fails_one_call_then_the_poo
     pool = {"ping_after_idle_seconds": 60}
     with pooled_instance(postgres_server, database, tmp_path / "home", pool) as instance:
         use_every_storage(instance)
-        postgres_server.sql(
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
-        )
-        wait_until(lambda: not backends(postgres_server, database), 10, what="backends to end")
+        drop_connections(postgres_server, database)
 
         with pytest.raises(OperationalError):
             instance.get_dynamic_partitions("datasets")
         use_every_storage(instance)
 
-        assert len(backends(postgres_server, database)) == 1
+        assert len(postgres_server.backends(database)) == 1
 
 
 def test_a_schema_probe_that_found_its_column_asks_the_catalog_no_more(
@@ -140,7 +136,7 @@ def test_concurrent_callers_share_a_bounded_pool_sized_from_the_environment(
         assert results == [None] * 120
         # Overflow connections are closed as they are returned; `size` are kept.
         wait_until(
-            lambda: len(backends(postgres_server, database)) == 1, 10, what="overflow to close"
+            lambda: len(postgres_server.backends(database)) == 1, 10, what="overflow to close"
         )
 
 
@@ -157,21 +153,21 @@ def test_disposing_the_instance_closes_the_connections(postgres_server, database
     with pooled_instance(postgres_server, database, tmp_path / "home") as instance:
         with ThreadPoolExecutor(max_workers=4) as threads:
             list(threads.map(lambda _: use_every_storage(instance), range(40)))
-        assert backends(postgres_server, database)
+        assert postgres_server.backends(database)
 
-    wait_until(lambda: not backends(postgres_server, database), 10, what="connections to close")
+    wait_until(lambda: not postgres_server.backends(database), 10, what="connections to close")
 
 
 def test_the_webserver_replaces_the_pool_with_its_own(postgres_server, database, tmp_path):
     with pooled_instance(postgres_server, database, tmp_path / "home") as instance:
         use_every_storage(instance)
-        pooled = backends(postgres_server, database)
+        pooled = postgres_server.backends(database)
 
         instance.optimize_for_webserver(statement_timeout=5000, pool_recycle=3600, max_overflow=4)
         use_every_storage(instance)
 
         webserver = wait_until(
-            lambda: (found := backends(postgres_server, database)) and not found & pooled and found,
+            lambda: (found := postgres_server.backends(database)) and not found & pooled and found,
             10,
             what="the pooled connections to close",
         )

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import yaml
 from dagster import DagsterInstance
-from dagster._core.instance.ref import InstanceRef
 
 from devstack.console import say
+from devstack.demo import open_instance
 from devstack.postgres import PostgresServer
 
 STORAGES = ("dagster-postgres", "pooled")
@@ -37,7 +37,7 @@ def _instance(server: PostgresServer, storage: str, root: Path) -> Iterator[Dags
         home = root / storage
         home.mkdir(parents=True)
         (home / "dagster.yaml").write_text(yaml.safe_dump({"storage": section}))
-        with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+        with open_instance(home) as instance:
             instance.add_dynamic_partitions("datasets", [f"p{index}" for index in range(100)])
             yield instance
 

@@ -210,8 +210,7 @@ class ScaleSession:
         server = self.postgres
         if server is None:
             return None
-        statement = f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{self.database}'"
-        return lambda: int(server.sql(statement)[0][0])
+        return lambda: len(server.backends(self.database))
 
     @staticmethod
     def _cpu(daemon_pid: int, code_server_pid: int) -> dict[str, float]:
